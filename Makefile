@@ -1,0 +1,46 @@
+# tokenbench — one command per task. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck unit bench bench-quick attacks docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install tokenbench with its dev tools
+
+run: $(STAMP) ## start the service with demo users on SQLite under var/ (http://127.0.0.1:8000)
+	TOKENBENCH_COOKIE_SECURE=$${TOKENBENCH_COOKIE_SECURE:-false} $(BIN)/tokenbench serve --demo --host $(HOST) --port $(PORT)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(STAMP) ## the test suite only (benchmark bodies run once)
+	$(BIN)/pytest -q
+
+test: lint unit ## lint, types and the whole suite
+
+bench: $(STAMP) ## full benchmark run; writes docs/benchmarks.md
+	$(BIN)/tokenbench bench --report docs/benchmarks.md
+
+bench-quick: $(STAMP) ## quick benchmark run (under two minutes)
+	$(BIN)/tokenbench bench --quick --report var/bench-quick/report.md
+
+attacks: $(STAMP) ## run the attack catalog against every format; regenerates docs/failure-modes.md
+	$(BIN)/tokenbench attacks --format all --markdown docs/failure-modes.md
+
+clean: ## remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .benchmarks

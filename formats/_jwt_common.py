@@ -1,0 +1,169 @@
+"""JWS compact glue shared by ``jwt-hs256`` and ``jwt-es256``.
+
+Issuing goes through pyjwt. Verifying is this module's own few lines, because it is the hot path and
+because it must be stricter than pyjwt (which accepts ``=`` padding on the signature segment and
+duplicate JSON members): exactly three segments of canonical base64url, a protected header that is
+exactly ``{"alg", "kid", "typ"}`` with the format's one algorithm, a known key id, and ``typ`` ``at+jwt``
+(access, RFC 9068) or ``rt+jwt`` (refresh). The differential tests check every decision against pyjwt
+and joserfc.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from typing import Any, ClassVar, Final, TypeVar
+
+import jwt
+import msgspec
+
+from formats._codec import b64url_decode, b64url_encode, decode_json_object
+from formats._ring import MAX_TOKEN_CHARS, RingFormat, check_kid
+from formats._translate import library_errors
+from formats.base import Kind
+from formats.claims import (
+    Claims,
+    JwtWire,
+    check_claims,
+    from_wire,
+    numericdate_from_wire,
+    numericdate_to_wire,
+    to_wire,
+)
+from formats.errors import (
+    KeyConfigError,
+    TokenClaimsInvalid,
+    TokenMalformed,
+    TokenUnknownKey,
+    TokenWrongKind,
+)
+
+__all__ = ["JWT_TYP", "JwtFormat", "header_segment"]
+
+JWT_TYP: Final = {Kind.ACCESS: "at+jwt", Kind.REFRESH: "rt+jwt"}
+_KIND_OF_TYP: Final = {typ: kind for kind, typ in JWT_TYP.items()}
+_HEADER_MEMBERS: Final = frozenset({"alg", "kid", "typ"})
+
+VK = TypeVar("VK")
+
+
+def header_segment(alg: str, kid: str, kind: Kind) -> str:
+    """The protected header as pyjwt writes it (sorted members, no spaces), base64url-encoded."""
+    header = {"alg": alg, "kid": kid, "typ": JWT_TYP[kind]}
+    return b64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
+
+
+class JwtFormat(RingFormat[VK]):
+    """A JWS compact format with one pinned algorithm; subclasses supply the primitive."""
+
+    alg: ClassVar[str]
+
+    def _check_ring(self) -> None:
+        # Header segments of every (key, kind) this ring can verify, spelled as issue() spells them: the
+        # hot path finds its key with one dict lookup. Other spellings take the strict parse below.
+        self._known_headers: dict[str, tuple[Kind, VK]] = {
+            header_segment(self.alg, kid, kind): (kind, self._verify_key(key))
+            for kid, key in self._keys.items()
+            for kind in Kind
+        }
+        self._check_signing_key(self._keys[self._active_kid])
+
+    # --- per algorithm ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _verify_key(self, key: VK) -> Any:
+        """The parsed object the primitive verifies with."""
+
+    @abstractmethod
+    def _signing_key(self) -> Any:
+        """What pyjwt signs with (the active key)."""
+
+    @abstractmethod
+    def _check_signing_key(self, key: VK) -> None:
+        """Refuse an active key that cannot sign."""
+
+    @abstractmethod
+    def _check_signature(self, key: Any, signing_input: bytes, signature: bytes) -> None:
+        """Raise TokenBadSignature unless ``signature`` is valid over ``signing_input``."""
+
+    # --- issue / verify -----------------------------------------------------------------------------
+
+    def issue(self, claims: Claims, *, kind: Kind) -> str:
+        """Sign ``claims`` with the active key as a JWS compact token of ``kind``."""
+        payload = msgspec.to_builtins(to_wire(claims, JwtWire, numericdate_to_wire))
+        with library_errors():
+            return jwt.encode(
+                payload,
+                self._signing_key(),
+                algorithm=self.alg,
+                headers={"kid": self._active_kid, "typ": JWT_TYP[kind]},
+            )
+
+    def _parse_header(self, segment: str) -> tuple[Kind, Any]:
+        header = decode_json_object(b64url_decode(segment))
+        if header.keys() != _HEADER_MEMBERS:
+            raise TokenMalformed("JWS header must have exactly the members alg, kid and typ")
+        if header["alg"] != self.alg:
+            raise TokenMalformed(f"JWS alg must be {self.alg}")
+        kind = _KIND_OF_TYP.get(header["typ"]) if isinstance(header["typ"], str) else None
+        if kind is None:
+            raise TokenMalformed("JWS typ must be at+jwt or rt+jwt")
+        kid = header["kid"]
+        if not isinstance(kid, str):
+            raise TokenMalformed("JWS kid must be a string")
+        key = self._keys.get(kid)
+        if key is None:
+            raise TokenUnknownKey("no key with this kid")
+        return kind, self._verify_key(key)
+
+    def verify(self, token: str, *, kind: Kind) -> Claims:
+        """Verify a JWS compact token of ``kind`` and return its checked claims."""
+        if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+            raise TokenMalformed("token too long or not ASCII")
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise TokenMalformed("JWS compact has three segments")
+        header, payload, signature = parts
+        known = self._known_headers.get(header)
+        token_kind, key = known if known is not None else self._parse_header(header)
+        self._check_signature(key, token[: len(header) + len(payload) + 1].encode(), b64url_decode(signature))
+        if token_kind is not kind:
+            raise TokenWrongKind(f"expected a {kind} token")
+        try:
+            wire = msgspec.convert(decode_json_object(b64url_decode(payload)), JwtWire)
+        except msgspec.ValidationError as exc:
+            raise TokenClaimsInvalid(str(exc)) from exc
+        claims = from_wire(wire, numericdate_from_wire)
+        return check_claims(claims, kind=kind, policy=self._policy, now=self._clock())
+
+
+def parse_jwk(text: str, *, source: str, kty: str, alg: str) -> tuple[str, dict[str, Any]]:
+    """Parse a JWK (RFC 7517) key file: a JSON object with ``kty``, ``kid`` and, if present, ``alg``."""
+    try:
+        jwk = json.loads(text)
+    except ValueError as exc:
+        raise KeyConfigError(
+            f"{source}: not a JWK (JSON); expected a {kty} JWK, e.g. from `tokenbench keys generate`"
+        ) from exc
+    if not isinstance(jwk, dict):
+        raise KeyConfigError(f"{source}: a JWK is a JSON object")
+    if jwk.get("kty") != kty:
+        raise KeyConfigError(f"{source}: JWK kty is {jwk.get('kty')!r}, this format needs {kty!r}")
+    if jwk.get("alg", alg) != alg:
+        raise KeyConfigError(f"{source}: JWK alg is {jwk.get('alg')!r}, this format needs {alg!r}")
+    if "kid" not in jwk:
+        raise KeyConfigError(
+            f"{source}: JWK has no kid; add one or regenerate with `tokenbench keys generate`"
+        )
+    return check_kid(jwk["kid"], source=source), jwk
+
+
+def jwk_bytes(jwk: dict[str, Any], member: str, *, source: str) -> bytes:
+    """A base64url member of a JWK, in its one canonical spelling."""
+    value = jwk.get(member)
+    if not isinstance(value, str):
+        raise KeyConfigError(f"{source}: JWK member {member!r} is missing")
+    try:
+        return b64url_decode(value)
+    except TokenMalformed as exc:
+        raise KeyConfigError(f"{source}: JWK member {member!r} is not unpadded base64url") from exc

@@ -1,0 +1,181 @@
+"""PASETO v4 glue shared by ``paseto-v4-local`` and ``paseto-v4-public``.
+
+Issuing goes through pyseto. Verifying is this module's own few lines, for the same two reasons as JWT:
+it is the hot path (pyseto parses ISO 8601 times slowly and reaches Ed25519 through a slower binding), and
+it must be stricter than pyseto, which accepts padded and non-canonical base64 (official vectors 4-F-4 and
+4-F-5) and PASERK keys of the wrong length. Every decision is checked against pyseto and the official
+vectors by the tests.
+
+Kind binding: the implicit assertion ``tokenbench.access`` / ``tokenbench.refresh`` enters the MAC or
+signature but is never transmitted, so a token of the other kind fails authentication. The footer is
+exactly ``{"kid":"<PASERK id>"}``, authenticated too; the key is looked up by that id in the fixed ring
+and never taken from the token (catalog PASETO-FOOTER-KEY-INJECTION).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from abc import abstractmethod
+from typing import Any, ClassVar, Final, TypeVar
+
+import msgspec
+import pyseto
+
+from formats._codec import b64url_decode, b64url_encode, decode_json_object
+from formats._ring import MAX_TOKEN_CHARS, RingFormat
+from formats._translate import library_errors
+from formats.base import Kind
+from formats.claims import (
+    Claims,
+    PasetoWire,
+    check_claims,
+    from_wire,
+    rfc3339_from_wire,
+    rfc3339_to_wire,
+    to_wire,
+)
+from formats.errors import (
+    KeyConfigError,
+    TokenBadSignature,
+    TokenClaimsInvalid,
+    TokenMalformed,
+    TokenUnknownKey,
+    TokenWrongKind,
+)
+
+__all__ = [
+    "IMPLICIT_ASSERTION",
+    "PasetoFormat",
+    "footer_for",
+    "pae",
+    "parse_paserk",
+    "paserk_id",
+    "split_token",
+]
+
+IMPLICIT_ASSERTION: Final = {Kind.ACCESS: b"tokenbench.access", Kind.REFRESH: b"tokenbench.refresh"}
+_OTHER: Final = {Kind.ACCESS: Kind.REFRESH, Kind.REFRESH: Kind.ACCESS}
+_ID_DIGEST_BYTES: Final = 33
+
+K = TypeVar("K")
+
+
+def pae(*pieces: bytes) -> bytes:
+    """Pre-Authentication Encoding (PASETO Common.md): LE64(count) then LE64(len) || piece for each."""
+    out = [struct.pack("<Q", len(pieces))]
+    for piece in pieces:
+        out.append(struct.pack("<Q", len(piece)))
+        out.append(piece)
+    return b"".join(out)
+
+
+def split_token(token: str, header: str) -> tuple[bytes, str, bytes]:
+    """Split ``header + body [+ "." + footer]``; return (body, footer segment, footer), all canonical."""
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+        raise TokenMalformed("token too long or not ASCII")
+    if not token.startswith(header):
+        raise TokenMalformed(f"not a {header.rstrip('.')} token")
+    rest = token[len(header) :].split(".")
+    if len(rest) > 2:
+        raise TokenMalformed("PASETO has at most four segments")
+    footer_segment = rest[1] if len(rest) == 2 else ""
+    if len(rest) == 2 and not footer_segment:
+        raise TokenMalformed("empty footer segment")
+    return b64url_decode(rest[0]), footer_segment, b64url_decode(footer_segment)
+
+
+def paserk_id(prefix: str, paserk: str) -> str:
+    """PASERK id (``k4.lid.`` / ``k4.pid.`` / ``k4.sid.``): BLAKE2b-264 of the prefix and the PASERK."""
+    digest = hashlib.blake2b((prefix + paserk).encode("ascii"), digest_size=_ID_DIGEST_BYTES).digest()
+    return prefix + b64url_encode(digest)
+
+
+def parse_paserk(text: str, *, source: str, accepted: dict[str, int]) -> tuple[str, bytes]:
+    """Parse one of the ``accepted`` PASERK types (prefix -> key length); return (prefix, key bytes)."""
+    for prefix, length in accepted.items():
+        if text.startswith(prefix):
+            try:
+                data = b64url_decode(text[len(prefix) :])
+            except TokenMalformed as exc:
+                raise KeyConfigError(f"{source}: {prefix.rstrip('.')} key is not unpadded base64url") from exc
+            if len(data) != length:
+                raise KeyConfigError(
+                    f"{source}: {prefix.rstrip('.')} key is {len(data)} bytes, it must be exactly {length}; "
+                    "regenerate it with `tokenbench keys generate`"
+                )
+            return prefix, data
+    found = ".".join(text.split(".")[:2])[:24]
+    wanted = " or ".join(p.rstrip(".") for p in accepted)
+    raise KeyConfigError(
+        f"{source}: expected a PASERK {wanted} key, found {found!r} (wrong version, purpose or format); "
+        "a key is bound to one version and purpose, so generate one with `tokenbench keys generate`"
+    )
+
+
+def footer_for(kid: str) -> bytes:
+    """The one footer spelling this project issues."""
+    return msgspec.json.encode({"kid": kid})
+
+
+class PasetoFormat(RingFormat[K]):
+    """A PASETO v4 format; subclasses supply the header and the authenticated ``_open``."""
+
+    header: ClassVar[str]
+
+    def _check_ring(self) -> None:
+        # Footer segments as issue() spells them -> (kid, footer bytes): the hot path finds its key with
+        # one dict lookup; any other spelling takes the strict parse in _key_for_footer.
+        self._known_footers: dict[str, str] = {b64url_encode(footer_for(kid)): kid for kid in self._keys}
+        self._check_signing_key(self._keys[self._active_kid])
+
+    @abstractmethod
+    def _check_signing_key(self, key: K) -> None:
+        """Refuse an active key that cannot issue."""
+
+    @abstractmethod
+    def _pyseto_key(self) -> Any:
+        """The active key as a pyseto key object, for issuing."""
+
+    @abstractmethod
+    def _open(self, key: K, body: bytes, footer: bytes, implicit: bytes) -> bytes | None:
+        """The authenticated message of ``body``, or None if authentication fails."""
+
+    def issue(self, claims: Claims, *, kind: Kind) -> str:
+        """Encrypt or sign ``claims`` with the active key, bound to ``kind`` by the implicit assertion."""
+        payload = msgspec.json.encode(to_wire(claims, PasetoWire, rfc3339_to_wire))
+        with library_errors():
+            token: bytes = pyseto.encode(
+                self._pyseto_key(),
+                payload,
+                footer=footer_for(self._active_kid),
+                implicit_assertion=IMPLICIT_ASSERTION[kind],
+            )
+        return token.decode("ascii")
+
+    def _kid_of_footer(self, footer: bytes) -> str:
+        if not footer:
+            raise TokenUnknownKey("token has no footer with a key id")
+        value = decode_json_object(footer)
+        if value.keys() != {"kid"} or not isinstance(value["kid"], str):
+            raise TokenMalformed('footer must be exactly {"kid": "<PASERK id>"}')
+        return value["kid"]
+
+    def verify(self, token: str, *, kind: Kind) -> Claims:
+        """Verify a PASETO v4 token of ``kind`` and return its checked claims."""
+        body, footer_segment, footer = split_token(token, self.header)
+        kid = self._known_footers.get(footer_segment) or self._kid_of_footer(footer)
+        key = self._keys.get(kid)
+        if key is None:
+            raise TokenUnknownKey("no key with this kid")
+        message = self._open(key, body, footer, IMPLICIT_ASSERTION[kind])
+        if message is None:
+            if self._open(key, body, footer, IMPLICIT_ASSERTION[_OTHER[kind]]) is not None:
+                raise TokenWrongKind(f"expected a {kind} token")
+            raise TokenBadSignature("authentication failed")
+        try:
+            wire = msgspec.convert(decode_json_object(message), PasetoWire)
+        except msgspec.ValidationError as exc:
+            raise TokenClaimsInvalid(str(exc)) from exc
+        claims = from_wire(wire, rfc3339_from_wire)
+        return check_claims(claims, kind=kind, policy=self._policy, now=self._clock())

@@ -1,0 +1,86 @@
+"""The token-format abstraction: the two kinds of token, the format names, and the protocol."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+
+if TYPE_CHECKING:
+    from formats.claims import ClaimPolicy, Claims
+
+__all__ = ["Clock", "FormatName", "Kind", "TokenFormat"]
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware ``datetime``; injected so tests pass a fixed one."""
+
+
+class Kind(enum.StrEnum):
+    """What a token is for. The two kinds are never interchangeable."""
+
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+class FormatName(enum.StrEnum):
+    """The config flag values; used verbatim as registry keys, test ids and report columns."""
+
+    JWT_HS256 = "jwt-hs256"
+    JWT_ES256 = "jwt-es256"
+    PASETO_V4_LOCAL = "paseto-v4-local"
+    PASETO_V4_PUBLIC = "paseto-v4-public"
+
+
+class TokenFormat(Protocol):
+    """One token format with its key ring.
+
+    ``issue`` signs (or encrypts) with the active key; ``verify`` accepts any key of the ring and raises
+    only :class:`formats.errors.TokenError` subclasses.
+    """
+
+    name: ClassVar[FormatName]
+    key_file_suffix: ClassVar[str]
+
+    @classmethod
+    def ephemeral(cls, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
+        """A ready format with one fresh in-memory key."""
+        ...
+
+    @classmethod
+    def load(cls, keys_dir: Path, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
+        """Read the key ring from ``keys_dir/<format>/``; the newest key file is the active one."""
+        ...
+
+    @classmethod
+    def generate_key_text(cls) -> str:
+        """A new secret key in this format's key-file text (JWK JSON or PASERK)."""
+        ...
+
+    @classmethod
+    def key_id_of(cls, key_text: str, *, source: str) -> str:
+        """The key id of a key-file text; raises ``KeyConfigError`` naming ``source`` if unusable."""
+        ...
+
+    @property
+    def active_kid(self) -> str:
+        """Key id of the key that issues new tokens."""
+        ...
+
+    @property
+    def kids(self) -> tuple[str, ...]:
+        """Key ids of every key that verifies, active first."""
+        ...
+
+    def issue(self, claims: Claims, *, kind: Kind) -> str:
+        """Serialise, then sign or encrypt ``claims`` as a token of ``kind`` with the active key."""
+        ...
+
+    def verify(self, token: str, *, kind: Kind) -> Claims:
+        """Check spelling, key id, signature, kind and claims; return the claims or raise TokenError."""
+        ...
+
+    def well_known(self) -> Mapping[str, Any]:
+        """Public documents to publish under ``/.well-known/<name>`` (JWKS, PASERK); empty if none."""
+        ...

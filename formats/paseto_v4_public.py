@@ -1,0 +1,99 @@
+"""``paseto-v4-public``: Ed25519 signatures; public keys published as PASERK ``k4.public``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+import nacl.bindings
+import nacl.exceptions
+import pyseto
+
+from formats._codec import b64url_encode
+from formats._paseto_common import PasetoFormat, pae, parse_paserk, paserk_id
+from formats.base import FormatName
+from formats.errors import KeyConfigError, TokenMalformed
+
+__all__ = ["Ed25519Key", "PasetoV4Public", "verify_signature"]
+
+HEADER: Final = "v4.public."
+_SIG: Final = 64
+_PUBLIC: Final = 32
+_SECRET: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Ed25519Key:
+    """A ring entry: the public key, and the libsodium secret key (seed || public) when we can sign."""
+
+    public: bytes
+    secret: bytes | None
+
+    @property
+    def public_paserk(self) -> str:
+        """``k4.public.<base64url>``."""
+        return "k4.public." + b64url_encode(self.public)
+
+
+def verify_signature(public: bytes, body: bytes, footer: bytes, implicit: bytes) -> bytes | None:
+    """PASETO v4 Verify steps 3-6 (Ed25519 via libsodium): the message, or None if the signature fails."""
+    if len(body) <= _SIG:
+        raise TokenMalformed("v4.public body is not longer than a signature")
+    message, signature = body[:-_SIG], body[-_SIG:]
+    try:
+        nacl.bindings.crypto_sign_open(signature + pae(HEADER.encode(), message, footer, implicit), public)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return None
+    return message
+
+
+class PasetoV4Public(PasetoFormat[Ed25519Key]):
+    """v4.public with ``k4.secret`` (or verify-only ``k4.public``) PASERK files and ``k4.pid`` key ids."""
+
+    name: ClassVar = FormatName.PASETO_V4_PUBLIC
+    key_file_suffix: ClassVar = ".paserk"
+    header: ClassVar = HEADER
+
+    @classmethod
+    def parse_key(cls, text: str, *, source: str) -> tuple[str, Ed25519Key]:
+        """A ``k4.secret`` (seed || public, 64 bytes, halves consistent) or ``k4.public`` (32 bytes)."""
+        prefix, data = parse_paserk(
+            text, source=source, accepted={"k4.secret.": _SECRET, "k4.public.": _PUBLIC}
+        )
+        if prefix == "k4.public.":
+            key = Ed25519Key(public=data, secret=None)
+        else:
+            public, secret = nacl.bindings.crypto_sign_seed_keypair(data[:32])
+            if public != data[32:]:
+                raise KeyConfigError(
+                    f"{source}: k4.secret public half does not match its seed; regenerate the key"
+                )
+            key = Ed25519Key(public=public, secret=secret)
+        return paserk_id("k4.pid.", key.public_paserk), key
+
+    @classmethod
+    def generate_key_text(cls) -> str:
+        """A new Ed25519 key as a ``k4.secret`` PASERK."""
+        _, secret = nacl.bindings.crypto_sign_keypair()
+        return "k4.secret." + b64url_encode(secret)
+
+    def _check_signing_key(self, key: Ed25519Key) -> None:
+        if key.secret is None:
+            raise KeyConfigError(
+                f"{self.name}: the newest key {self._active_kid!r} is a k4.public key and cannot sign; "
+                "add a k4.secret key or run `tokenbench keys rotate --format paseto-v4-public`"
+            )
+        self._issuer = pyseto.Key.from_paserk("k4.secret." + b64url_encode(key.secret))
+
+    def _pyseto_key(self) -> Any:
+        return self._issuer
+
+    def _open(self, key: Ed25519Key, body: bytes, footer: bytes, implicit: bytes) -> bytes | None:
+        return verify_signature(key.public, body, footer, implicit)
+
+    def well_known(self) -> Mapping[str, Any]:
+        """``paserk.json``: the public keys of the ring as ``k4.public`` with their ``k4.pid``."""
+        return {
+            "paserk.json": {"keys": [{"kid": k, "paserk": self._keys[k].public_paserk} for k in self.kids]}
+        }
