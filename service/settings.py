@@ -1,0 +1,301 @@
+"""Service settings: one frozen object, built once from an injectable mapping of ``TOKENBENCH_*`` variables.
+
+Nothing here reads ``os.environ`` by itself: the CLI passes it in (tests pass a plain dict). A bad value
+raises :class:`SettingsError` whose message is one line that starts with the variable's name; the CLI
+prints it and exits with status 2.
+
+Variables (default; accepted values):
+
+* ``TOKENBENCH_FORMAT`` (``paseto-v4-public``; a :class:`formats.FormatName`)
+* ``TOKENBENCH_ENV`` (``development``; ``development`` or ``production``)
+* ``TOKENBENCH_DATABASE_URL`` (``sqlite+aiosqlite:///var/tokenbench.db``; SQLite via aiosqlite or
+  PostgreSQL via asyncpg; ``sqlite://`` and ``postgresql://`` get the async driver)
+* ``TOKENBENCH_REDIS_URL`` (unset: sessions and rate limits in SQL; ``redis://``, ``rediss://``, ``unix://``)
+* ``TOKENBENCH_KEYS_DIR`` (``var/keys``)
+* ``TOKENBENCH_ACCESS_TTL`` (``900``) and ``TOKENBENCH_REFRESH_TTL`` (``604800``): positive integer seconds
+* ``TOKENBENCH_LEEWAY`` (``30``; 0..300 seconds)
+* ``TOKENBENCH_REFRESH_GRACE`` (``10``; 0..300 seconds, 0 = strict)
+* ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``)
+* ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set)
+* ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
+* ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
+  KiB; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``4``)
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, TypeVar
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from formats import ClaimPolicy, FormatName
+from formats.claims import MAX_LEEWAY
+
+__all__ = [
+    "Argon2Params",
+    "Environment",
+    "RateLimit",
+    "Secret",
+    "Settings",
+    "SettingsError",
+]
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+PREFIX: Final = "TOKENBENCH_"
+DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/tokenbench.db"
+MAX_REFRESH_GRACE: Final = 300
+_SQL_DRIVERS: Final = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+_REDIS_SCHEMES: Final = ("redis://", "rediss://", "unix://")
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+_PERIODS: Final = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE: Final = re.compile(r"(\d{1,6})\s*/\s*(second|minute|hour|day)s?\Z")
+
+
+class SettingsError(ValueError):
+    """A ``TOKENBENCH_*`` value is unusable. The message is one line starting with the variable name."""
+
+    def __init__(self, variable: str, problem: str, value: str | None = None) -> None:
+        shown = "" if value is None else f", got {value!r}"
+        super().__init__(f"{variable}: {problem}{shown}")
+        self.variable = variable
+
+
+class Environment(enum.StrEnum):
+    """``development`` generates missing keys with a warning; ``production`` refuses to start without."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``/``str`` (logs, tracebacks, ``print(settings)``)."""
+
+    __slots__ = ("_shown", "_value")
+
+    def __init__(self, value: str, *, shown: str = "**********") -> None:
+        self._value = value
+        self._shown = shown
+
+    def reveal(self) -> str:
+        """The secret value itself; call it only where the value is used."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({self._shown!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` attempts per ``period`` seconds."""
+
+    count: int
+    period: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Argon2Params:
+    """argon2id cost parameters (RFC 9106). The defaults are argon2-cffi's RFC 9106 low-memory profile."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536
+    parallelism: int = 4
+
+
+PRODUCTION_ARGON2_FLOOR: Final = Argon2Params(time_cost=2, memory_cost=19456, parallelism=1)
+"""The OWASP password-storage minimum for argon2id; ``production`` refuses anything cheaper."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything the service needs to start. Build it with :meth:`from_env`; never mutate it."""
+
+    format: FormatName = FormatName.PASETO_V4_PUBLIC
+    env: Environment = Environment.DEVELOPMENT
+    database_url: Secret = field(
+        default_factory=lambda: Secret(DEFAULT_DATABASE_URL, shown=DEFAULT_DATABASE_URL)
+    )
+    redis_url: Secret | None = None
+    keys_dir: Path = Path("var/keys")
+    access_ttl: int = 900
+    refresh_ttl: int = 7 * 24 * 3600
+    leeway: int = 30
+    refresh_grace: int = 10
+    login_rate_limit: RateLimit | None = RateLimit(count=10, period=60)
+    issuer: str | None = None
+    audience: str | None = None
+    cookie_secure: bool = True
+    argon2: Argon2Params = Argon2Params()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read every ``TOKENBENCH_*`` variable from ``environ``; unset or empty means the default."""
+        reader = _Reader(environ)
+        env = reader.choice("ENV", Environment, Environment.DEVELOPMENT)
+        settings = cls(
+            format=reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC),
+            env=env,
+            database_url=reader.database_url("DATABASE_URL"),
+            redis_url=reader.redis_url("REDIS_URL"),
+            keys_dir=Path(reader.text("KEYS_DIR") or "var/keys"),
+            access_ttl=reader.integer("ACCESS_TTL", 900, low=1),
+            refresh_ttl=reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1),
+            leeway=reader.integer("LEEWAY", 30, low=0, high=MAX_LEEWAY),
+            refresh_grace=reader.integer("REFRESH_GRACE", 10, low=0, high=MAX_REFRESH_GRACE),
+            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT"),
+            issuer=reader.text("ISSUER"),
+            audience=reader.text("AUDIENCE"),
+            cookie_secure=reader.boolean("COOKIE_SECURE", default=True),
+            argon2=Argon2Params(
+                time_cost=reader.integer("ARGON2_TIME_COST", 3, low=1, high=100),
+                memory_cost=reader.integer("ARGON2_MEMORY_COST", 65536, low=8, high=4 * 1024 * 1024),
+                parallelism=reader.integer("ARGON2_PARALLELISM", 4, low=1, high=64),
+            ),
+        )
+        if env is Environment.PRODUCTION:
+            _check_production(settings)
+        return settings
+
+    @property
+    def policy(self) -> ClaimPolicy:
+        """The claim policy every verified token must satisfy."""
+        return ClaimPolicy(leeway=self.leeway, issuer=self.issuer, audience=self.audience)
+
+    @property
+    def database_kind(self) -> str:
+        """``sqlite`` or ``postgresql`` (what ``GET /health`` reports)."""
+        return make_url(self.database_url.reveal()).get_backend_name()
+
+
+def _default_database_url() -> Secret:
+    return Secret(DEFAULT_DATABASE_URL, shown=DEFAULT_DATABASE_URL)
+
+
+def _check_production(settings: Settings) -> None:
+    if not settings.cookie_secure:
+        raise SettingsError(f"{PREFIX}COOKIE_SECURE", "must be true when TOKENBENCH_ENV=production")
+    floor = PRODUCTION_ARGON2_FLOOR
+    if settings.argon2.time_cost < floor.time_cost:
+        raise SettingsError(f"{PREFIX}ARGON2_TIME_COST", f"must be at least {floor.time_cost} in production")
+    if settings.argon2.memory_cost < floor.memory_cost:
+        raise SettingsError(
+            f"{PREFIX}ARGON2_MEMORY_COST", f"must be at least {floor.memory_cost} KiB in production"
+        )
+
+
+class _Reader:
+    """Parses one variable at a time and names it in every error."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str) -> str | None:
+        value = self._environ.get(PREFIX + name, "").strip()
+        return value or None
+
+    def choice(self, name: str, enum_type: type[E], default: E) -> E:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            return enum_type(value.lower())
+        except ValueError:
+            allowed = ", ".join(member.value for member in enum_type)
+            raise SettingsError(PREFIX + name, f"must be one of {allowed}", value) from None
+
+    def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        if not re.fullmatch(r"[0-9]{1,10}", value):
+            raise SettingsError(PREFIX + name, _range_text(low, high), value)
+        number = int(value)
+        if number < low or (high is not None and number > high):
+            raise SettingsError(PREFIX + name, _range_text(low, high), value)
+        return number
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise SettingsError(PREFIX + name, "must be true or false", value)
+
+    def rate_limit(self, name: str) -> RateLimit | None:
+        value = self.text(name)
+        if value is None:
+            return RateLimit(count=10, period=60)
+        if value.lower() == "off":
+            return None
+        match = _RATE.match(value.lower())
+        if match is None or int(match.group(1)) == 0:
+            raise SettingsError(
+                PREFIX + name, "must look like 10/minute (per second, minute, hour or day) or be off", value
+            )
+        return RateLimit(count=int(match.group(1)), period=_PERIODS[match.group(2)])
+
+    def database_url(self, name: str) -> Secret:
+        value = self.text(name)
+        if value is None:
+            return _default_database_url()
+        problem = "must be a sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB URL"
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            raise SettingsError(PREFIX + name, problem) from None
+        driver = _SQL_DRIVERS.get(url.drivername)
+        if driver is None:
+            raise SettingsError(PREFIX + name, f"{problem}; {url.drivername!r} is not supported")
+        url = url.set(drivername=driver)
+        if driver.startswith("sqlite") and url.database in (None, "", ":memory:"):
+            raise SettingsError(PREFIX + name, "SQLite needs a file path (sqlite+aiosqlite:///var/x.db)")
+        if driver.startswith("postgresql") and not url.database:
+            raise SettingsError(PREFIX + name, "PostgreSQL URL names no database")
+        return Secret(
+            url.render_as_string(hide_password=False), shown=url.render_as_string(hide_password=True)
+        )
+
+    def redis_url(self, name: str) -> Secret | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if not value.startswith(_REDIS_SCHEMES):
+            raise SettingsError(PREFIX + name, "must start with redis://, rediss:// or unix://")
+        try:
+            shown = make_url(value).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            shown = value.split("://", 1)[0] + "://***"
+        return Secret(value, shown=shown)
+
+
+def _range_text(low: int, high: int | None) -> str:
+    if high is None:
+        return "must be a positive integer" if low == 1 else f"must be an integer >= {low}"
+    return f"must be an integer between {low} and {high}"
