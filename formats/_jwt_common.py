@@ -15,24 +15,14 @@ from abc import abstractmethod
 from typing import Any, ClassVar, Final, TypeVar
 
 import jwt
-import msgspec
 
 from formats._codec import b64url_decode, b64url_encode, decode_json_object
 from formats._ring import MAX_TOKEN_CHARS, RingFormat, check_kid
 from formats._translate import library_errors
 from formats.base import Kind
-from formats.claims import (
-    Claims,
-    JwtWire,
-    check_claims,
-    from_wire,
-    numericdate_from_wire,
-    numericdate_to_wire,
-    to_wire,
-)
+from formats.claims import Claims, check_claims, claims_from_jwt, claims_to_jwt
 from formats.errors import (
     KeyConfigError,
-    TokenClaimsInvalid,
     TokenMalformed,
     TokenUnknownKey,
     TokenWrongKind,
@@ -90,7 +80,7 @@ class JwtFormat(RingFormat[VK]):
 
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Sign ``claims`` with the active key as a JWS compact token of ``kind``."""
-        payload = msgspec.to_builtins(to_wire(claims, JwtWire, numericdate_to_wire))
+        payload = claims_to_jwt(claims)
         with library_errors():
             return jwt.encode(
                 payload,
@@ -129,11 +119,7 @@ class JwtFormat(RingFormat[VK]):
         self._check_signature(key, token[: len(header) + len(payload) + 1].encode(), b64url_decode(signature))
         if token_kind is not kind:
             raise TokenWrongKind(f"expected a {kind} token")
-        try:
-            wire = msgspec.convert(decode_json_object(b64url_decode(payload)), JwtWire)
-        except msgspec.ValidationError as exc:
-            raise TokenClaimsInvalid(str(exc)) from exc
-        claims = from_wire(wire, numericdate_from_wire)
+        claims = claims_from_jwt(b64url_decode(payload))
         return check_claims(claims, kind=kind, policy=self._policy, now=self._clock())
 
 

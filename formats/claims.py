@@ -8,13 +8,12 @@ live in :func:`check_claims` and nowhere else.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final
 
 import msgspec
 
+from formats._codec import decode_claims
 from formats.base import Kind
 from formats.errors import (
     TokenClaimsInvalid,
@@ -28,7 +27,10 @@ __all__ = [
     "ClaimPolicy",
     "Claims",
     "check_claims",
-    "from_wire",
+    "claims_from_jwt",
+    "claims_from_paseto",
+    "claims_to_jwt",
+    "claims_to_paseto",
     "utc_now",
 ]
 
@@ -38,7 +40,10 @@ MAX_LEEWAY: Final = 300
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
-class Claims(msgspec.Struct, frozen=True, kw_only=True):
+_Time = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class Claims(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The claims of an access or refresh token.
 
     ``fam`` (the refresh-session family) and ``ver`` (its rotation counter) are present on refresh tokens
@@ -48,9 +53,9 @@ class Claims(msgspec.Struct, frozen=True, kw_only=True):
     sub: _Name
     role: _Name
     perms: tuple[_Name, ...] = ()
-    iat: datetime
-    nbf: datetime | None = None
-    exp: datetime
+    iat: _Time
+    nbf: _Time | None = None
+    exp: _Time
     jti: _Name
     iss: str | None = None
     aud: str | None = None
@@ -75,6 +80,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_LEEWAY: Final = {s: timedelta(seconds=s) for s in range(MAX_LEEWAY + 1)}
+
+
 def check_claims(claims: Claims, *, kind: Kind, policy: ClaimPolicy, now: datetime) -> Claims:
     """Apply the shared claim rules; return ``claims`` unchanged or raise a ``TokenError``.
 
@@ -86,7 +94,7 @@ def check_claims(claims: Claims, *, kind: Kind, policy: ClaimPolicy, now: dateti
     * ``iss`` / ``aud`` must equal the policy's values when the policy sets them (exact string match).
     * A refresh token carries ``fam`` and ``ver``; an access token carries neither.
     """
-    leeway = timedelta(seconds=policy.leeway)
+    leeway = _LEEWAY.get(policy.leeway) or timedelta(seconds=policy.leeway)
     if claims.exp <= claims.iat:
         raise TokenClaimsInvalid("exp is not after iat")
     if now > claims.exp + leeway:
@@ -99,25 +107,32 @@ def check_claims(claims: Claims, *, kind: Kind, policy: ClaimPolicy, now: dateti
         raise TokenClaimsInvalid("issuer does not match")
     if policy.audience is not None and claims.aud != policy.audience:
         raise TokenClaimsInvalid("audience does not match")
-    is_refresh = claims.fam is not None or claims.ver is not None
-    if is_refresh != (kind is Kind.REFRESH):
-        if (claims.fam is None) != (claims.ver is None):
-            raise TokenClaimsInvalid("fam and ver go together")
+    if (claims.fam is None) != (claims.ver is None):
+        raise TokenClaimsInvalid("fam and ver go together")
+    if (claims.fam is not None) != (kind is Kind.REFRESH):
         raise TokenWrongKind(f"claims are not those of a {kind} token")
     return claims
 
 
 # --- wire forms -------------------------------------------------------------------------------------
+#
+# Decoding is where strictness and speed meet. A payload is accepted on the fast path only when it is
+# byte for byte the canonical encoding of what it decodes to (this is what tokenbench issues): then its
+# member names are unique and its times are spelled canonically. Any other spelling is checked exactly by
+# a strict wire struct and the standard parser (``_codec.decode_claims``), then decoded.
 
-_RFC3339: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})\Z")
+_RFC3339: Final = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
 
 NumericDate = Annotated[int, msgspec.Meta(ge=0, le=253402300799)]
 """RFC 7519 NumericDate restricted to integers that fit a ``datetime`` (years 1970-9999)."""
 
-Rfc3339 = Annotated[str, msgspec.Meta(max_length=40)]
+Rfc3339 = Annotated[str, msgspec.Meta(max_length=40, pattern=_RFC3339)]
+"""The one RFC 3339 spelling PASETO accepts: upper-case ``T``, an explicit ``Z`` or offset."""
 
 
-def _wire_struct(name: str, time_type: Any) -> type[msgspec.Struct]:
+def _wire_struct(name: str, time_type: Any) -> Any:
     return msgspec.defstruct(
         name,
         [
@@ -141,63 +156,55 @@ def _wire_struct(name: str, time_type: Any) -> type[msgspec.Struct]:
 
 JwtWire: Final = _wire_struct("JwtWire", NumericDate)
 PasetoWire: Final = _wire_struct("PasetoWire", Rfc3339)
+_JWT_WIRE: Final = msgspec.json.Decoder(JwtWire)
+_PASETO_WIRE: Final = msgspec.json.Decoder(PasetoWire)
+_CLAIMS: Final = msgspec.json.Decoder(Claims)
+# Lax mode converts NumericDate integers to aware datetimes. It is only ever run on bytes that already
+# passed the strict JwtWire decode, so the only conversion left for it to do is int -> datetime.
+_CLAIMS_FROM_NUMERICDATE: Final = msgspec.json.Decoder(Claims, strict=False)
+_encode: Final = msgspec.json.Encoder().encode
 
 
-def numericdate_from_wire(value: int) -> datetime:
-    """NumericDate (already range-checked by the wire type) to an aware datetime."""
-    return datetime.fromtimestamp(value, UTC)
-
-
-def numericdate_to_wire(value: datetime) -> int:
-    """Aware datetime to NumericDate, truncated to whole seconds."""
-    return int(value.timestamp())
-
-
-def rfc3339_from_wire(value: str) -> datetime:
-    """Parse the one RFC 3339 spelling PASETO uses; anything else is an invalid claim."""
-    if _RFC3339.match(value) is None:
-        raise TokenClaimsInvalid("time claim is not an RFC 3339 date-time")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:  # e.g. month 13: the pattern alone cannot tell
-        raise TokenClaimsInvalid("time claim is not a valid date-time") from exc
-
-
-def rfc3339_to_wire(value: datetime) -> str:
-    """Aware datetime to ``YYYY-MM-DDTHH:MM:SS(.ffffff)Z``."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
-def to_wire(claims: Claims, wire_type: type[msgspec.Struct], time_to_wire: Callable[[datetime], Any]) -> Any:
-    """Build the wire struct of ``claims``; time conversion per format."""
-    return wire_type(
+def claims_to_jwt(claims: Claims) -> dict[str, Any]:
+    """The JWT payload: NumericDate integers (whole seconds), absent optional claims omitted."""
+    wire = JwtWire(
         sub=claims.sub,
         role=claims.role,
         perms=claims.perms,
-        iat=time_to_wire(claims.iat),
-        nbf=None if claims.nbf is None else time_to_wire(claims.nbf),
-        exp=time_to_wire(claims.exp),
+        iat=int(claims.iat.timestamp()),
+        nbf=None if claims.nbf is None else int(claims.nbf.timestamp()),
+        exp=int(claims.exp.timestamp()),
         jti=claims.jti,
         iss=claims.iss,
         aud=claims.aud,
         fam=claims.fam,
         ver=claims.ver,
     )
+    payload: dict[str, Any] = msgspec.to_builtins(wire)
+    return payload
 
 
-def from_wire(wire: Any, time_from_wire: Callable[[Any], datetime]) -> Claims:
-    """Build :class:`Claims` from a decoded wire struct."""
-    nbf = wire.nbf
-    return Claims(
-        sub=wire.sub,
-        role=wire.role,
-        perms=wire.perms,
-        iat=time_from_wire(wire.iat),
-        nbf=None if nbf is None else time_from_wire(nbf),
-        exp=time_from_wire(wire.exp),
-        jti=wire.jti,
-        iss=wire.iss,
-        aud=wire.aud,
-        fam=wire.fam,
-        ver=wire.ver,
-    )
+def claims_from_jwt(raw: bytes) -> Claims:
+    """Decode a JWT payload: strict types and unique names first, then NumericDate -> datetime."""
+    decode_claims(raw, _JWT_WIRE)
+    return _CLAIMS_FROM_NUMERICDATE.decode(raw)
+
+
+def claims_to_paseto(claims: Claims) -> bytes:
+    """The PASETO payload: RFC 3339 times (``Z`` for UTC), absent optional claims omitted."""
+    return _encode(claims)
+
+
+def claims_from_paseto(raw: bytes) -> Claims:
+    """Decode a PASETO payload; canonical payloads take one decode and one re-encode."""
+    try:
+        claims = _CLAIMS.decode(raw)
+        if _encode(claims) == raw:
+            return claims
+    except (msgspec.DecodeError, ValueError):
+        pass  # the strict path below says precisely what is wrong
+    decode_claims(raw, _PASETO_WIRE)
+    try:
+        return _CLAIMS.decode(raw)
+    except msgspec.ValidationError as exc:  # a well-spelled but impossible time, e.g. month 13
+        raise TokenClaimsInvalid(str(exc)) from exc

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from formats._codec import b64url_encode
 from formats._paseto_common import pae
-from formats.claims import Claims, JwtWire, PasetoWire, numericdate_to_wire, rfc3339_to_wire, to_wire
+from formats.claims import Claims, claims_to_jwt, claims_to_paseto
 
 __all__ = [
     "Signer",
@@ -96,19 +96,13 @@ def json_bytes(value: Piece) -> bytes:
 
 def jwt_payload(claims: Claims) -> dict[str, Any]:
     """The JWT wire form of ``claims`` (NumericDate integers), exactly as the JWT formats issue it."""
-    wire = to_wire(claims, JwtWire, numericdate_to_wire)
-    return _struct_to_dict(wire)
+    return claims_to_jwt(claims)
 
 
 def paseto_payload(claims: Claims) -> dict[str, Any]:
     """The PASETO wire form of ``claims`` (RFC 3339 strings), exactly as the PASETO formats issue it."""
-    wire = to_wire(claims, PasetoWire, rfc3339_to_wire)
-    return _struct_to_dict(wire)
-
-
-def _struct_to_dict(wire: Any) -> dict[str, Any]:
-    result: dict[str, Any] = msgspec.to_builtins(wire)
-    return result
+    payload: dict[str, Any] = msgspec.json.decode(claims_to_paseto(claims))
+    return payload
 
 
 # --- JWS compact -------------------------------------------------------------------------------------

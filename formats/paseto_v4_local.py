@@ -45,6 +45,7 @@ class PasetoV4Local(PasetoFormat[bytes]):
     name: ClassVar = FormatName.PASETO_V4_LOCAL
     key_file_suffix: ClassVar = ".paserk"
     header: ClassVar = HEADER
+    min_body: ClassVar = _NONCE + _TAG + 1  # a claims payload is never empty
 
     @classmethod
     def parse_key(cls, text: str, *, source: str) -> tuple[str, bytes]:
