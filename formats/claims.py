@@ -95,13 +95,14 @@ def check_claims(claims: Claims, *, kind: Kind, policy: ClaimPolicy, now: dateti
     * A refresh token carries ``fam`` and ``ver``; an access token carries neither.
     """
     leeway = _LEEWAY.get(policy.leeway) or timedelta(seconds=policy.leeway)
+    earliest, latest = now - leeway, now + leeway
     if claims.exp <= claims.iat:
         raise TokenClaimsInvalid("exp is not after iat")
-    if now > claims.exp + leeway:
+    if claims.exp < earliest:
         raise TokenExpired("token expired")
-    if now < claims.iat - leeway:
+    if claims.iat > latest:
         raise TokenNotYetValid("token issued in the future (iat)")
-    if claims.nbf is not None and now < claims.nbf - leeway:
+    if claims.nbf is not None and claims.nbf > latest:
         raise TokenNotYetValid("token not valid yet (nbf)")
     if policy.issuer is not None and claims.iss != policy.issuer:
         raise TokenClaimsInvalid("issuer does not match")
