@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -16,11 +17,11 @@ BODY = b'{"username": "bench \\"user\\"", "password": "p\xc3\xa4ss"}'
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    seen: list[tuple[str, str, str | None, bytes]] = []
-    chains: dict[str, int] = {}
+    seen: ClassVar[list[tuple[str, str, str | None, bytes]]] = []
+    chains: ClassVar[dict[str, int]] = {}
     lock = threading.Lock()
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, fmt: str, *args: object) -> None:
         pass
 
     def _answer(self, status: int, cookie: str | None = None) -> None:
