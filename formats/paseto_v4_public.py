@@ -15,7 +15,7 @@ from formats._paseto_common import PasetoFormat, pae, parse_paserk, paserk_id
 from formats.base import FormatName
 from formats.errors import KeyConfigError, TokenMalformed
 
-__all__ = ["Ed25519Key", "PasetoV4Public", "verify_signature"]
+__all__ = ["Ed25519Key", "PasetoV4Public", "ed25519_verify", "verify_signature"]
 
 HEADER: Final = "v4.public."
 _SIG: Final = 64
@@ -36,14 +36,26 @@ class Ed25519Key:
         return "k4.public." + b64url_encode(self.public)
 
 
+def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
+    """Ed25519 (RFC 8032) through libsodium: True only for a 64-byte signature valid over ``message``.
+
+    The one Ed25519 check of the project; the Wycheproof Ed25519 vectors go through it.
+    """
+    if len(signature) != _SIG:
+        return False
+    try:
+        nacl.bindings.crypto_sign_open(signature + message, public)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return False
+    return True
+
+
 def verify_signature(public: bytes, body: bytes, footer: bytes, implicit: bytes) -> bytes | None:
     """PASETO v4 Verify steps 3-6 (Ed25519 via libsodium): the message, or None if the signature fails."""
     if len(body) <= _SIG:
         raise TokenMalformed("v4.public body is not longer than a signature")
     message, signature = body[:-_SIG], body[-_SIG:]
-    try:
-        nacl.bindings.crypto_sign_open(signature + pae(HEADER.encode(), message, footer, implicit), public)
-    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+    if not ed25519_verify(public, pae(HEADER.encode(), message, footer, implicit), signature):
         return None
     return message
 
@@ -54,6 +66,7 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
     name: ClassVar = FormatName.PASETO_V4_PUBLIC
     key_file_suffix: ClassVar = ".paserk"
     header: ClassVar = HEADER
+    min_body: ClassVar = _SIG + 1  # a claims payload is never empty
 
     @classmethod
     def parse_key(cls, text: str, *, source: str) -> tuple[str, Ed25519Key]:
