@@ -13,12 +13,15 @@ exit status. Settings come from the environment once, in the command that needs 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from formats import KeyConfigError
 from service.commands.keys import register as register_keys
+from service.commands.serve import register as register_serve
+from service.commands.users import register as register_users
 from service.settings import SettingsError
 
 __all__ = ["REGISTRARS", "Registrar", "build_parser", "main"]
@@ -27,7 +30,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Registrar: TypeAlias = Callable[[Subparsers], None]
 """Adds one command (or group) to the ``tokenbench`` parser and sets ``run`` on its parser(s)."""
 
-REGISTRARS: tuple[Registrar, ...] = (register_keys,)
+REGISTRARS: tuple[Registrar, ...] = (register_serve, register_users, register_keys)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,12 +49,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tokenbench`` script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _log_to_stderr()
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
     except (SettingsError, KeyConfigError) as exc:
         print(f"tokenbench: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _log_to_stderr() -> None:
+    """Warnings of the ``tokenbench`` logger (e.g. a generated development key) as one stderr line each."""
+    logger = logging.getLogger("tokenbench")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("tokenbench: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m service.cli`

@@ -94,6 +94,11 @@ class Secret:
         """The secret value itself; call it only where the value is used."""
         return self._value
 
+    @property
+    def masked(self) -> str:
+        """What may be shown (a URL with its password replaced by ``***``)."""
+        return self._shown
+
     def __repr__(self) -> str:
         return f"Secret({self._shown!r})"
 

@@ -1,0 +1,118 @@
+"""The app factory: builds the pieces from the settings and wires them into one Litestar app.
+
+    create_app(settings)                          # what `tokenbench serve` runs, in each worker
+    create_app(settings, stores=..., clock=...)   # tests and tools inject their own
+
+Nothing here reads the environment except :func:`app_from_env`, the import string the ASGI server
+calls in each worker process (``service.app:app_from_env``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib.metadata import PackageNotFoundError, version
+from typing import Final
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from formats import Clock, TokenFormat
+from formats.claims import utc_now
+from service.auth.middleware import BearerAuthMiddleware
+from service.auth.sessions import SessionManager
+from service.errors import exception_handlers
+from service.keyring import load_format
+from service.passwords import PasswordHasher
+from service.routes import admin, auth, health, me, well_known
+from service.services import Services
+from service.settings import Settings
+from service.stores import Stores, open_stores
+
+__all__ = ["MAX_BODY_BYTES", "app_from_env", "create_app"]
+
+MAX_BODY_BYTES: Final = 64 * 1024
+"""Every request body the API accepts is tiny; bigger ones are 413 before parsing."""
+
+
+def _version() -> str:
+    try:
+        return version("tokenbench")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    stores: Stores | None = None,
+    clock: Clock = utc_now,
+    fmt: TokenFormat | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Litestar:
+    """The service for ``settings``. Injected ``stores`` are started (tables created) but not closed."""
+    fmt = fmt or load_format(settings, clock=clock)
+    owns_stores = stores is None
+    stores = stores or open_stores(settings)
+    services = Services(
+        settings=settings,
+        fmt=fmt,
+        stores=stores,
+        hasher=hasher or PasswordHasher(settings.argon2),
+        sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
+        clock=clock,
+    )
+
+    async def start_stores() -> None:
+        await stores.startup()
+
+    async def stop_stores() -> None:
+        if owns_stores:
+            await stores.shutdown()
+
+    return Litestar(
+        route_handlers=[
+            *auth.route_handlers,
+            *me.route_handlers,
+            admin.router,
+            *well_known.route_handlers,
+            *health.route_handlers,
+        ],
+        middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=fmt)],
+        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        exception_handlers=exception_handlers,
+        on_startup=[start_stores],
+        on_shutdown=[stop_stores],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="tokenbench",
+            version=_version(),
+            description=f"One authentication service on JWT and PASETO v4; this instance: {fmt.name.value}.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format=fmt.name.value,
+                        description=f"An access token from POST /auth/login ({fmt.name.value}).",
+                    )
+                }
+            ),
+        ),
+        logging_config=LoggingConfig(
+            loggers={"tokenbench": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False}},
+            log_exceptions="never",
+            configure_root_logger=False,
+        ),
+    )
+
+
+def app_from_env() -> Litestar:
+    """The ASGI server's factory: settings from ``os.environ`` (already validated by the CLI)."""
+    logging.getLogger("tokenbench").setLevel(logging.INFO)
+    return create_app(Settings.from_env(os.environ))

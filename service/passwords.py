@@ -1,0 +1,70 @@
+"""argon2id password hashing, off the event loop.
+
+* Hashing and verifying run in worker threads (``asyncio.to_thread``) so a login never stalls the
+  requests being verified on the loop; a semaphore bounds how many run at once (each one holds
+  ``memory_cost`` KiB), so a login flood queues instead of exhausting memory.
+* :meth:`PasswordHasher.verify` for an unknown user checks the password against a dummy hash made with
+  the same parameters: the same work, so the response time does not tell whether the user exists.
+* A stored hash made with other parameters verifies, and :meth:`PasswordHasher.needs_rehash` says so;
+  the login route then stores a new hash (parameters are upgraded as users log in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from typing import Final
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from service.settings import Argon2Params
+
+__all__ = ["MAX_PASSWORD_CHARS", "MIN_PASSWORD_CHARS", "PasswordHasher"]
+
+MIN_PASSWORD_CHARS: Final = 8
+MAX_PASSWORD_CHARS: Final = 1024
+"""Longer inputs are refused before hashing (argon2 accepts any length; the cost should not grow)."""
+
+
+class PasswordHasher:
+    """argon2id with the configured parameters; async API, blocking work in threads."""
+
+    def __init__(self, params: Argon2Params, *, max_concurrent: int | None = None) -> None:
+        self.params = params
+        self._hasher = argon2.PasswordHasher(
+            time_cost=params.time_cost,
+            memory_cost=params.memory_cost,
+            parallelism=params.parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=argon2.Type.ID,
+        )
+        self._slots = asyncio.Semaphore(max_concurrent or max(2, os.cpu_count() or 2))
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
+
+    async def hash(self, password: str) -> str:
+        """A new argon2id hash of ``password`` (PHC string with parameters and salt)."""
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``; ``None`` (unknown user) costs the same, fails."""
+        target = self._dummy_hash if password_hash is None else password_hash
+        async with self._slots:
+            matches = await asyncio.to_thread(self._verify_sync, target, password)
+        return matches and password_hash is not None
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters than the configured ones."""
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+    def _verify_sync(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False

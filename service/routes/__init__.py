@@ -1,0 +1,1 @@
+"""Route handlers, one module per area: ``auth``, ``me``, ``admin``, ``well_known``, ``health``."""

@@ -1,0 +1,148 @@
+"""``/auth``: login, refresh, logout, logout-all.
+
+The refresh token travels only in the ``refresh_token`` cookie: ``HttpOnly`` (no script reads it),
+``Secure``, ``SameSite=Strict`` (no cross-site request carries it), ``Path=/auth`` (sent to these routes
+only), ``Max-Age`` = the refresh lifetime. Token responses are ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import Cookie
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from service.auth.guards import claims_of, requires_permission
+from service.auth.middleware import EXCLUDE_FROM_AUTH, MAX_CREDENTIAL_BYTES
+from service.auth.roles import Permission, Role
+from service.auth.sessions import TokenPair
+from service.errors import InvalidCredentials, InvalidToken, MissingCredentials
+from service.passwords import MAX_PASSWORD_CHARS
+from service.services import Services
+
+__all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
+
+REFRESH_COOKIE: Final = "refresh_token"
+COOKIE_PATH: Final = "/auth"
+_NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_OPEN: Final = {EXCLUDE_FROM_AUTH: True}
+
+
+class LoginBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``POST /auth/login`` body."""
+
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD_CHARS)]
+
+
+class TokenBody(msgspec.Struct, frozen=True):
+    """What login and refresh return (the refresh token goes in the cookie, not here)."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    format: str
+
+
+def _token_response(services: Services, pair: TokenPair) -> Response[TokenBody]:
+    body = TokenBody(
+        access_token=pair.access_token,
+        token_type="Bearer",  # noqa: S106 - the RFC 6750 token type, not a secret
+        expires_in=pair.expires_in,
+        format=services.fmt.name.value,
+    )
+    return Response(
+        body,
+        status_code=HTTP_200_OK,
+        headers=_NO_STORE,
+        cookies=[_refresh_cookie(services, pair.refresh_token, pair.refresh_expires_in)],
+    )
+
+
+def _refresh_cookie(services: Services, value: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=REFRESH_COOKIE,
+        value=value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        secure=services.settings.cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
+    """The refresh cookie, refusing an oversized Cookie header before parsing it."""
+    raw = [value for name, value in request.scope["headers"] if name == b"cookie"]
+    if sum(len(value) for value in raw) > MAX_CREDENTIAL_BYTES:
+        raise InvalidToken("Cookie header over 8 KiB", code="token_malformed")
+    token = request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        raise MissingCredentials("no refresh_token cookie; log in first")
+    return token
+
+
+@post("/auth/login", opt=_OPEN, status_code=HTTP_200_OK, summary="Log in with user name and password")
+async def login(request: Request[Any, Any, Any], data: LoginBody, services: Services) -> Response[TokenBody]:
+    """Check the password (argon2id) and start a refresh session; rate-limited per user name and address."""
+    limit = services.settings.login_rate_limit
+    if limit is not None:
+        client = request.client.host if request.client else "-"
+        await services.stores.rate_limiter.hit(
+            f"{data.username.casefold()}|{client}",
+            limit=limit.count,
+            period=limit.period,
+            now=services.clock().timestamp(),
+        )
+    user = await services.stores.users.get(data.username)
+    matches = await services.hasher.verify(None if user is None else user.password_hash, data.password)
+    if user is None or not matches:
+        raise InvalidCredentials("wrong user name or password")
+    if services.hasher.needs_rehash(user.password_hash):
+        await services.stores.users.set_password_hash(
+            user.username, await services.hasher.hash(data.password)
+        )
+    pair = await services.sessions.start(user.username, Role(user.role))
+    return _token_response(services, pair)
+
+
+@post("/auth/refresh", opt=_OPEN, status_code=HTTP_200_OK, summary="Rotate the refresh token")
+async def refresh(request: Request[Any, Any, Any], services: Services) -> Response[TokenBody]:
+    """A new access token and a new refresh cookie; the presented refresh token is used up."""
+    pair = await services.sessions.refresh(_presented_refresh_token(request))
+    return _token_response(services, pair)
+
+
+@post("/auth/logout", opt=_OPEN, status_code=HTTP_204_NO_CONTENT, summary="End this refresh session")
+async def logout(request: Request[Any, Any, Any], services: Services) -> Response[None]:
+    """Revoke the cookie's refresh family and clear the cookie."""
+    await services.sessions.logout(_presented_refresh_token(request))
+    return Response(
+        None,
+        status_code=HTTP_204_NO_CONTENT,
+        headers=_NO_STORE,
+        cookies=[_refresh_cookie(services, "", 0)],
+    )
+
+
+@post(
+    "/auth/logout-all",
+    status_code=HTTP_204_NO_CONTENT,
+    guards=[requires_permission(Permission.SESSIONS_REVOKE)],
+    security=[{"BearerToken": []}],
+    summary="End every refresh session of the caller",
+)
+async def logout_all(request: Request[Any, Any, Any], services: Services) -> Response[None]:
+    """Revoke every refresh family of the access token's user; live access tokens run out on their own."""
+    await services.sessions.logout_all(claims_of(request).sub)
+    return Response(
+        None,
+        status_code=HTTP_204_NO_CONTENT,
+        headers=_NO_STORE,
+        cookies=[_refresh_cookie(services, "", 0)],
+    )
+
+
+route_handlers: Final = [login, refresh, logout, logout_all]

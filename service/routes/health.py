@@ -1,0 +1,55 @@
+"""``GET /health``: the format and whether the stores answer; 503 when one does not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import msgspec
+from litestar import Response, get
+
+from service.auth.middleware import EXCLUDE_FROM_AUTH
+from service.services import Services
+from service.stores import StoreUnavailable
+
+__all__ = ["Health", "health", "route_handlers"]
+
+PING_TIMEOUT: Final = 3.0
+
+
+class Health(msgspec.Struct, frozen=True):
+    """``database`` and ``sessions`` are ``ok`` or ``unavailable``; ``backends`` names them."""
+
+    status: str
+    format: str
+    database: str
+    sessions: str
+    backends: dict[str, str]
+
+
+async def _state(ping: Callable[[], Awaitable[None]]) -> str:
+    try:
+        await asyncio.wait_for(ping(), PING_TIMEOUT)
+    except (StoreUnavailable, TimeoutError):
+        return "unavailable"
+    return "ok"
+
+
+@get("/health", opt={EXCLUDE_FROM_AUTH: True}, summary="Liveness and store reachability")
+async def health(services: Services) -> Response[Health]:
+    """200 when every store answers, else 503 with the one that does not."""
+    stores = services.stores
+    database, sessions = await asyncio.gather(_state(stores.users.ping), _state(stores.sessions.ping))
+    ok = database == "ok" and sessions == "ok"
+    body = Health(
+        status="ok" if ok else "unavailable",
+        format=services.fmt.name.value,
+        database=database,
+        sessions=sessions,
+        backends={"database": stores.database, "sessions": stores.sessions_backend},
+    )
+    return Response(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+
+route_handlers: Final = [health]

@@ -1,0 +1,30 @@
+"""``GET /.well-known/{jwks.json|paserk.json}``: public verification keys, from the key ring.
+
+Only the asymmetric formats publish anything (``jwt-es256`` a JWKS, ``paseto-v4-public`` PASERK public
+keys); each document lists the active key and the retiring verify-only keys. Every other name is 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from litestar import Response, get
+
+from service.auth.middleware import EXCLUDE_FROM_AUTH
+from service.errors import error_response
+from service.services import Services
+
+__all__ = ["route_handlers", "well_known"]
+
+
+@get("/.well-known/{name:str}", opt={EXCLUDE_FROM_AUTH: True}, summary="Public verification keys")
+async def well_known(name: str, services: Services) -> Response[Any]:
+    """The document ``name`` of this deployment's format, or 404."""
+    documents: Mapping[str, Any] = services.fmt.well_known()
+    if name not in documents:
+        return error_response(404, f"no /.well-known/{name[:64]} for format {services.fmt.name}", "not_found")
+    return Response(documents[name], headers={"Cache-Control": "public, max-age=300"})
+
+
+route_handlers: Final = [well_known]

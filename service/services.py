@@ -1,0 +1,28 @@
+"""The objects route handlers need, built once per app by :func:`service.app.create_app`.
+
+Handlers receive them through Litestar's dependency injection as ``services``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from formats import Clock, TokenFormat
+from service.auth.sessions import SessionManager
+from service.passwords import PasswordHasher
+from service.settings import Settings
+from service.stores import Stores
+
+__all__ = ["Services"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """Settings, the token format, the stores, the password hasher and the session state machine."""
+
+    settings: Settings
+    fmt: TokenFormat
+    stores: Stores
+    hasher: PasswordHasher
+    sessions: SessionManager
+    clock: Clock

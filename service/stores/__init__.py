@@ -1,0 +1,105 @@
+"""The service's stores, bundled: users in SQL; refresh sessions and rate limits in SQL or Redis.
+
+:func:`open_stores` builds the bundle the settings describe; tests and tools may build their own
+:class:`Stores` and hand it to :func:`service.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from service.settings import Settings
+from service.stores.base import (
+    RateLimited,
+    RateLimiter,
+    Rotation,
+    SessionRecord,
+    SessionReused,
+    SessionRevoked,
+    SessionStore,
+    StoreError,
+    StoreUnavailable,
+    UserExists,
+    UserNotFound,
+    UserRecord,
+    UserStore,
+)
+from service.stores.redis import RedisRateLimiter, RedisSessionStore, connect
+from service.stores.sql import SqlRateLimiter, SqlSessionStore, SqlUserStore, create_engine, create_schema
+
+__all__ = [
+    "RateLimited",
+    "RateLimiter",
+    "Rotation",
+    "SessionRecord",
+    "SessionReused",
+    "SessionRevoked",
+    "SessionStore",
+    "StoreError",
+    "StoreUnavailable",
+    "Stores",
+    "UserExists",
+    "UserNotFound",
+    "UserRecord",
+    "UserStore",
+    "open_stores",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stores:
+    """Everything the service persists, and how to bring it up and down.
+
+    ``database`` and ``sessions_backend`` name the backends for ``GET /health``; ``startup`` creates
+    missing tables (idempotent); ``shutdown`` closes pools and clients.
+    """
+
+    users: UserStore
+    sessions: SessionStore
+    rate_limiter: RateLimiter
+    database: str
+    sessions_backend: str
+    startup: Callable[[], Awaitable[None]]
+    shutdown: Callable[[], Awaitable[None]]
+
+
+def open_stores(settings: Settings) -> Stores:
+    """The stores ``settings`` asks for. Nothing connects until the first use (or ``startup``)."""
+    engine = create_engine(settings.database_url.reveal())
+    users = SqlUserStore(engine)
+
+    async def create_tables() -> None:
+        await create_schema(engine)
+
+    if settings.redis_url is None:
+
+        async def close_sql() -> None:
+            await engine.dispose()
+
+        return Stores(
+            users=users,
+            sessions=SqlSessionStore(engine),
+            rate_limiter=SqlRateLimiter(engine),
+            database=engine.dialect.name,
+            sessions_backend=engine.dialect.name,
+            startup=create_tables,
+            shutdown=close_sql,
+        )
+
+    client = connect(settings.redis_url.reveal())
+    sessions = RedisSessionStore(client)
+
+    async def close_all() -> None:
+        await engine.dispose()
+        await client.aclose()
+
+    return Stores(
+        users=users,
+        sessions=sessions,
+        rate_limiter=RedisRateLimiter(client),
+        database=engine.dialect.name,
+        sessions_backend="redis",
+        startup=create_tables,
+        shutdown=close_all,
+    )

@@ -1,0 +1,365 @@
+"""SQL backend (SQLAlchemy Core, async): SQLite through aiosqlite by default, PostgreSQL through asyncpg.
+
+The same statements run on both. Notes per dialect:
+
+* SQLite runs in WAL mode with a busy timeout, and every transaction starts with ``BEGIN IMMEDIATE`` so
+  a writer waits for the lock instead of failing with ``SQLITE_BUSY`` when its snapshot went stale.
+* PostgreSQL's ``UPDATE ... WHERE current_jti = :presented`` takes the row lock; a concurrent updater
+  re-evaluates the condition after the winner commits and updates nothing, which is the compare-and-set.
+
+Every driver error is translated to :class:`StoreUnavailable` (or a domain error) in :func:`_translate`,
+the one place that knows SQLAlchemy's exception classes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    case,
+    delete,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from service.stores.base import (
+    RateLimited,
+    Rotation,
+    SessionRecord,
+    SessionReused,
+    SessionRevoked,
+    StoreUnavailable,
+    UserExists,
+    UserNotFound,
+    UserRecord,
+)
+
+__all__ = [
+    "SqlRateLimiter",
+    "SqlSessionStore",
+    "SqlUserStore",
+    "create_engine",
+    "create_schema",
+    "metadata",
+]
+
+metadata: Final = MetaData()
+
+users: Final = Table(
+    "tokenbench_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+sessions: Final = Table(
+    "tokenbench_refresh_sessions",
+    metadata,
+    Column("family", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("current_jti", String(64), nullable=False),
+    Column("ver", Integer, nullable=False),
+    Column("previous_jti", String(64), nullable=True),
+    Column("successor_sealed", LargeBinary, nullable=True),
+    Column("rotated_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Column("revoke_reason", String(32), nullable=True),
+    Index("ix_tokenbench_refresh_sessions_username", "username"),
+)
+
+login_attempts: Final = Table(
+    "tokenbench_login_attempts",
+    metadata,
+    Column("key", String(512), primary_key=True),
+    Column("window_start", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url`` (already validated by the settings), tuned per dialect."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_size=8, max_overflow=16, pool_timeout=30)
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=10)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_on_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: SyncConnection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    """Create the tables that do not exist yet (idempotent)."""
+    async with _translate(), engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+
+@asynccontextmanager
+async def _translate() -> AsyncIterator[None]:
+    """Driver and pool errors become :class:`StoreUnavailable`; domain errors pass through."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        raise StoreUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+
+class _SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._insert: Callable[..., Any] = (
+            sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert
+        )
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        async with _translate(), self._engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the database answers ``SELECT 1``."""
+        async with _translate(), self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+
+class SqlUserStore(_SqlStore):
+    """Users in the ``tokenbench_users`` table."""
+
+    async def get(self, username: str) -> UserRecord | None:
+        """The user, or None."""
+        async with self._begin() as conn:
+            row = (await conn.execute(select(users).where(users.c.username == username))).first()
+        return None if row is None else _user(row)
+
+    async def create(self, username: str, *, role: str, password_hash: str, now: float) -> UserRecord:
+        """Add a user; raises :class:`UserExists`."""
+        try:
+            async with self._begin() as conn:
+                await conn.execute(
+                    users.insert().values(
+                        username=username, role=role, password_hash=password_hash, created_at=now
+                    )
+                )
+        except IntegrityError as exc:
+            raise UserExists(username) from exc
+        return UserRecord(username=username, role=role, password_hash=password_hash, created_at=now)
+
+    async def list(self) -> list[UserRecord]:
+        """Every user, by name."""
+        async with self._begin() as conn:
+            rows = (await conn.execute(select(users).order_by(users.c.username))).all()
+        return [_user(row) for row in rows]
+
+    async def set_role(self, username: str, role: str) -> UserRecord:
+        """Change a user's role; raises :class:`UserNotFound`."""
+        async with self._begin() as conn:
+            row = (
+                await conn.execute(
+                    update(users).where(users.c.username == username).values(role=role).returning(*users.c)
+                )
+            ).first()
+        if row is None:
+            raise UserNotFound(username)
+        return _user(row)
+
+    async def set_password_hash(self, username: str, password_hash: str) -> None:
+        """Replace a user's hash; raises :class:`UserNotFound`."""
+        async with self._begin() as conn:
+            result = await conn.execute(
+                update(users).where(users.c.username == username).values(password_hash=password_hash)
+            )
+        if result.rowcount != 1:
+            raise UserNotFound(username)
+
+    async def delete(self, username: str) -> None:
+        """Remove a user; raises :class:`UserNotFound`."""
+        async with self._begin() as conn:
+            result = await conn.execute(delete(users).where(users.c.username == username))
+        if result.rowcount != 1:
+            raise UserNotFound(username)
+
+
+class SqlSessionStore(_SqlStore):
+    """Refresh-token families in the ``tokenbench_refresh_sessions`` table."""
+
+    async def start(self, family: str, *, username: str, jti: str, expires_at: float, now: float) -> None:
+        """Record a new family whose current token is ``jti``."""
+        async with self._begin() as conn:
+            await conn.execute(
+                sessions.insert().values(
+                    family=family,
+                    username=username,
+                    current_jti=jti,
+                    ver=0,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    async def rotate(
+        self,
+        family: str,
+        *,
+        presented_jti: str,
+        successor_jti: str,
+        sealed_successor: bytes,
+        expires_at: float,
+        now: float,
+        grace: int,
+    ) -> Rotation:
+        """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`."""
+        async with self._begin() as conn:
+            won = await conn.execute(
+                update(sessions)
+                .where(
+                    sessions.c.family == family,
+                    sessions.c.current_jti == presented_jti,
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > now,
+                )
+                .values(
+                    previous_jti=presented_jti,
+                    current_jti=successor_jti,
+                    ver=sessions.c.ver + 1,
+                    successor_sealed=sealed_successor,
+                    rotated_at=now,
+                    expires_at=expires_at,
+                )
+            )
+        if won.rowcount == 1:
+            return Rotation(winner=True, sealed_successor=sealed_successor)
+        record = await self._row(family)
+        if record is None or record.revoked_at is not None or record.expires_at <= now:
+            raise SessionRevoked(family)
+        if (
+            grace > 0
+            and record.previous_jti == presented_jti
+            and record.rotated_at is not None
+            and now <= record.rotated_at + grace
+            and record.successor_sealed is not None
+        ):
+            return Rotation(winner=False, sealed_successor=record.successor_sealed)
+        await self._revoke(family, now=now, reason="reuse")
+        raise SessionReused(family)
+
+    async def revoke_family(self, family: str, *, now: float) -> bool:
+        """Revoke one family; False if unknown or already revoked."""
+        return await self._revoke(family, now=now, reason="logout")
+
+    async def revoke_user(self, username: str, *, now: float) -> int:
+        """Revoke every live family of ``username``."""
+        async with self._begin() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.username == username, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now, revoke_reason="user", successor_sealed=None)
+            )
+        return int(result.rowcount)
+
+    async def get(self, family: str) -> SessionRecord | None:
+        """The family's record, or None."""
+        row = await self._row(family)
+        if row is None:
+            return None
+        return SessionRecord(
+            family=row.family,
+            username=row.username,
+            current_jti=row.current_jti,
+            ver=row.ver,
+            previous_jti=row.previous_jti,
+            rotated_at=row.rotated_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+        )
+
+    async def purge(self, *, now: float) -> int:
+        """Delete families that expired before ``now``."""
+        async with self._begin() as conn:
+            result = await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+        return int(result.rowcount)
+
+    async def _row(self, family: str) -> Any:
+        async with self._begin() as conn:
+            return (await conn.execute(select(sessions).where(sessions.c.family == family))).first()
+
+    async def _revoke(self, family: str, *, now: float, reason: str) -> bool:
+        async with self._begin() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.family == family, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now, revoke_reason=reason, successor_sealed=None)
+            )
+        return bool(result.rowcount == 1)
+
+
+class SqlRateLimiter(_SqlStore):
+    """Fixed-window counters in ``tokenbench_login_attempts``: one upsert per attempt."""
+
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
+        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
+        stmt = self._insert(login_attempts).values(key=key, window_start=now, count=1)
+        expired = stmt.excluded.window_start >= login_attempts.c.window_start + period
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[login_attempts.c.key],
+            set_={
+                "window_start": _case(expired, stmt.excluded.window_start, login_attempts.c.window_start),
+                "count": _case(expired, 1, login_attempts.c.count + 1),
+            },
+        ).returning(login_attempts.c.window_start, login_attempts.c.count)
+        async with self._begin() as conn:
+            window_start, count = (await conn.execute(stmt)).one()
+            if count == 1:  # a fresh window: drop windows of other keys that ended long ago
+                await conn.execute(delete(login_attempts).where(login_attempts.c.window_start < now - 86400))
+        if count > limit:
+            raise RateLimited(max(1, math.ceil(window_start + period - now)))
+
+
+def _case(condition: Any, then: Any, otherwise: Any) -> Any:
+    return case((condition, then), else_=otherwise)
+
+
+def _user(row: Any) -> UserRecord:
+    return UserRecord(
+        username=row.username, role=row.role, password_hash=row.password_hash, created_at=row.created_at
+    )
