@@ -80,7 +80,8 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
             public, secret = nacl.bindings.crypto_sign_seed_keypair(data[:32])
             if public != data[32:]:
                 raise KeyConfigError(
-                    f"{source}: k4.secret public half does not match its seed; regenerate the key"
+                    f"{source}: k4.secret public half does not match its seed (damaged or hand-edited key); "
+                    "regenerate it with `tokenbench keys generate --format paseto-v4-public`"
                 )
             key = Ed25519Key(public=public, secret=secret)
         return paserk_id("k4.pid.", key.public_paserk), key

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from formats import FORMATS, ClaimPolicy, Clock, FormatName, TokenFormat
@@ -24,3 +27,19 @@ def ring_fmt(format_name: FormatName, ring_key: str, policy: ClaimPolicy, clock:
 def forger(format_name: FormatName, ring_key: str) -> Forger:
     """Signs or encrypts arbitrary payloads with ``ring_key``."""
     return Forger(format_name, ring_key)
+
+
+@pytest.fixture
+def write_key_file(tmp_path: Path) -> Callable[[FormatName, str], Path]:
+    """Writes key text as the next (newest, so active) key file of a format under ``tmp_path``."""
+    written: list[Path] = []
+
+    def write(name: FormatName, text: str) -> Path:
+        directory = tmp_path / name.value
+        directory.mkdir(exist_ok=True)
+        path = directory / f"20260101T0000{len(written):02d}000000Z-test{FORMATS[name].key_file_suffix}"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+        return path
+
+    return write
