@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -54,7 +55,11 @@ def create_app(
     fmt: TokenFormat | None = None,
     hasher: PasswordHasher | None = None,
 ) -> Litestar:
-    """The service for ``settings``. Injected ``stores`` are started (tables created) but not closed."""
+    """The service for ``settings``. Injected ``stores`` are started (tables created) but not closed.
+
+    ``app.state.services`` holds the wired :class:`service.services.Services` (tests and tools use it
+    to seed users or to mint tokens with the app's own key ring).
+    """
     fmt = fmt or load_format(settings, clock=clock)
     owns_stores = stores is None
     stores = stores or open_stores(settings)
@@ -84,6 +89,7 @@ def create_app(
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=fmt)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        state=State({"services": services}),
         exception_handlers=exception_handlers,
         on_startup=[start_stores],
         on_shutdown=[stop_stores],

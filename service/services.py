@@ -6,6 +6,9 @@ Handlers receive them through Litestar's dependency injection as ``services``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
+
+from litestar.di import NamedDependency
 
 from formats import Clock, TokenFormat
 from service.auth.sessions import SessionManager
@@ -13,7 +16,7 @@ from service.passwords import PasswordHasher
 from service.settings import Settings
 from service.stores import Stores
 
-__all__ = ["Services"]
+__all__ = ["Services", "ServicesDep"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,3 +29,7 @@ class Services:
     hasher: PasswordHasher
     sessions: SessionManager
     clock: Clock
+
+
+ServicesDep: TypeAlias = NamedDependency[Services]
+"""How a handler asks for them: ``async def handler(services: ServicesDep)``."""

@@ -13,13 +13,14 @@ from typing import Annotated, Final
 
 import msgspec
 from litestar import Router, get, patch, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from service.auth.guards import requires_permission, requires_role
 from service.auth.roles import Permission, Role
 from service.errors import InvalidRequest
 from service.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
-from service.services import Services
+from service.services import ServicesDep
 from service.stores import UserRecord
 
 __all__ = ["USERNAME_PATTERN", "UserOut", "router", "validate_username"]
@@ -70,7 +71,7 @@ def validate_username(username: str) -> str:
 
 
 @get("/users", guards=[requires_permission(Permission.USERS_READ)], summary="List users")
-async def list_users(services: Services) -> list[UserOut]:
+async def list_users(services: ServicesDep) -> list[UserOut]:
     """Every user with role and creation time."""
     return [UserOut.of(record) for record in await services.stores.users.list()]
 
@@ -81,7 +82,7 @@ async def list_users(services: Services) -> list[UserOut]:
     status_code=HTTP_201_CREATED,
     summary="Create a user",
 )
-async def create_user(data: NewUser, services: Services) -> UserOut:
+async def create_user(data: JSONBody[NewUser], services: ServicesDep) -> UserOut:
     """400 on a bad body, 409 if the name is taken."""
     password_hash = await services.hasher.hash(data.password)
     record = await services.stores.users.create(
@@ -98,7 +99,7 @@ async def create_user(data: NewUser, services: Services) -> UserOut:
     guards=[requires_permission(Permission.USERS_WRITE)],
     summary="Change a user's role (revokes their refresh sessions)",
 )
-async def change_role(username: str, data: RoleChange, services: Services) -> UserOut:
+async def change_role(username: FromPath[str], data: JSONBody[RoleChange], services: ServicesDep) -> UserOut:
     """404 if unknown. A real change revokes every refresh session of the user."""
     before = await services.stores.users.get(username)
     record = await services.stores.users.set_role(username, data.role.value)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import Cookie
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from service.auth.guards import claims_of, requires_permission
@@ -20,7 +21,7 @@ from service.auth.roles import Permission, Role
 from service.auth.sessions import TokenPair
 from service.errors import InvalidCredentials, InvalidToken, MissingCredentials
 from service.passwords import MAX_PASSWORD_CHARS
-from service.services import Services
+from service.services import Services, ServicesDep
 
 __all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
 
@@ -85,7 +86,9 @@ def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
 
 
 @post("/auth/login", opt=_OPEN, status_code=HTTP_200_OK, summary="Log in with user name and password")
-async def login(request: Request[Any, Any, Any], data: LoginBody, services: Services) -> Response[TokenBody]:
+async def login(
+    request: Request[Any, Any, Any], data: JSONBody[LoginBody], services: ServicesDep
+) -> Response[TokenBody]:
     """Check the password (argon2id) and start a refresh session; rate-limited per user name and address."""
     limit = services.settings.login_rate_limit
     if limit is not None:
@@ -109,14 +112,14 @@ async def login(request: Request[Any, Any, Any], data: LoginBody, services: Serv
 
 
 @post("/auth/refresh", opt=_OPEN, status_code=HTTP_200_OK, summary="Rotate the refresh token")
-async def refresh(request: Request[Any, Any, Any], services: Services) -> Response[TokenBody]:
+async def refresh(request: Request[Any, Any, Any], services: ServicesDep) -> Response[TokenBody]:
     """A new access token and a new refresh cookie; the presented refresh token is used up."""
     pair = await services.sessions.refresh(_presented_refresh_token(request))
     return _token_response(services, pair)
 
 
 @post("/auth/logout", opt=_OPEN, status_code=HTTP_204_NO_CONTENT, summary="End this refresh session")
-async def logout(request: Request[Any, Any, Any], services: Services) -> Response[None]:
+async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Response[None]:
     """Revoke the cookie's refresh family and clear the cookie."""
     await services.sessions.logout(_presented_refresh_token(request))
     return Response(
@@ -134,7 +137,7 @@ async def logout(request: Request[Any, Any, Any], services: Services) -> Respons
     security=[{"BearerToken": []}],
     summary="End every refresh session of the caller",
 )
-async def logout_all(request: Request[Any, Any, Any], services: Services) -> Response[None]:
+async def logout_all(request: Request[Any, Any, Any], services: ServicesDep) -> Response[None]:
     """Revoke every refresh family of the access token's user; live access tokens run out on their own."""
     await services.sessions.logout_all(claims_of(request).sub)
     return Response(

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Response, get
 
 from service.auth.middleware import EXCLUDE_FROM_AUTH
-from service.services import Services
+from service.services import ServicesDep
 from service.stores import StoreUnavailable
 
 __all__ = ["Health", "health", "route_handlers"]
@@ -37,7 +37,7 @@ async def _state(ping: Callable[[], Awaitable[None]]) -> str:
 
 
 @get("/health", opt={EXCLUDE_FROM_AUTH: True}, summary="Liveness and store reachability")
-async def health(services: Services) -> Response[Health]:
+async def health(services: ServicesDep) -> Response[Health]:
     """200 when every store answers, else 503 with the one that does not."""
     stores = services.stores
     database, sessions = await asyncio.gather(_state(stores.users.ping), _state(stores.sessions.ping))

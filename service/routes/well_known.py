@@ -10,16 +10,17 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from litestar import Response, get
+from litestar.params import FromPath
 
 from service.auth.middleware import EXCLUDE_FROM_AUTH
 from service.errors import error_response
-from service.services import Services
+from service.services import ServicesDep
 
 __all__ = ["route_handlers", "well_known"]
 
 
 @get("/.well-known/{name:str}", opt={EXCLUDE_FROM_AUTH: True}, summary="Public verification keys")
-async def well_known(name: str, services: Services) -> Response[Any]:
+async def well_known(name: FromPath[str], services: ServicesDep) -> Response[Any]:
     """The document ``name`` of this deployment's format, or 404."""
     documents: Mapping[str, Any] = services.fmt.well_known()
     if name not in documents:

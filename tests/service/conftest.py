@@ -1,0 +1,126 @@
+"""Service fixtures: the app built from ``format_name`` (so every HTTP test runs four times), on a
+temporary SQLite file and key directory, with cheap argon2 parameters and the fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from formats import ClaimPolicy, FormatName
+from service.app import create_app
+from service.auth.roles import Role
+from service.services import Services
+from service.settings import Argon2Params, RateLimit, Secret, Settings
+
+T = TypeVar("T")
+
+CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
+"""Test-only: about 50 µs a hash. Production defaults are t=3, m=64 MiB, p=4 (docs/operations.md)."""
+
+PASSWORDS = {"admin": "admin-password-1", "alice": "alice-password-1"}
+BASE_URL = "https://tokenbench.test"
+
+
+def sqlite_url(path: Path) -> Secret:
+    url = f"sqlite+aiosqlite:///{path}"
+    return Secret(url, shown=url)
+
+
+@pytest.fixture
+def cheap_argon2() -> Argon2Params:
+    return CHEAP_ARGON2
+
+
+@pytest.fixture
+def settings(tmp_path: Path, format_name: FormatName, policy: ClaimPolicy) -> Settings:
+    """Settings of a test deployment: temporary SQLite and keys, the shared claim policy."""
+    return Settings(
+        format=format_name,
+        database_url=sqlite_url(tmp_path / "tokenbench.db"),
+        keys_dir=tmp_path / "keys",
+        leeway=policy.leeway,
+        issuer=policy.issuer,
+        audience=policy.audience,
+        login_rate_limit=RateLimit(count=1000, period=60),
+        argon2=CHEAP_ARGON2,
+    )
+
+
+@dataclass
+class Api:
+    """A test client on the app, plus the app's own services and a way to run coroutines on its loop."""
+
+    client: TestClient[Litestar]
+    services: Services
+
+    def run(self, fn: Callable[[], Awaitable[T]]) -> T:
+        with self.client.portal() as portal:
+            return portal.call(fn)
+
+    def add_user(self, username: str, password: str, role: Role = Role.USER) -> None:
+        async def add() -> None:
+            password_hash = await self.services.hasher.hash(password)
+            await self.services.stores.users.create(
+                username, role=role.value, password_hash=password_hash, now=0.0
+            )
+
+        self.run(add)
+
+    def login(self, username: str, password: str, **kwargs: Any) -> Any:
+        return self.client.post("/auth/login", json={"username": username, "password": password}, **kwargs)
+
+    def login_as(self, username: str, **kwargs: Any) -> Any:
+        """Log in a seeded user (``admin`` or ``alice``) and expect 200."""
+        response = self.login(username, PASSWORDS[username], **kwargs)
+        assert response.status_code == 200, response.text
+        return response
+
+    def token_as(self, username: str) -> str:
+        return str(self.login_as(username).json()["access_token"])
+
+    def bearer(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_as(username)}"}
+
+    @property
+    def refresh_cookie(self) -> str | None:
+        return self.client.cookies.get("refresh_token", domain="tokenbench.test", path="/auth")
+
+    def set_refresh_cookie(self, value: str) -> None:
+        self.client.cookies.clear()
+        self.client.cookies.set("refresh_token", value, domain="tokenbench.test", path="/auth")
+
+
+def open_api(settings: Settings, clock: Any) -> Iterator[Api]:
+    app = create_app(settings, clock=clock)
+    with TestClient(app, base_url=BASE_URL) as client:
+        api = Api(client=client, services=app.state.services)
+        api.add_user("admin", PASSWORDS["admin"], Role.ADMIN)
+        api.add_user("alice", PASSWORDS["alice"], Role.USER)
+        yield api
+
+
+@pytest.fixture
+def api(settings: Settings, clock: Any) -> Iterator[Api]:
+    """The service for ``format_name`` with users ``admin`` and ``alice``."""
+    yield from open_api(settings, clock)
+
+
+@pytest.fixture
+def make_api(clock: Any) -> Iterator[Callable[[Settings], Api]]:
+    """Build the service for changed settings: ``make_api(replace(settings, refresh_grace=0))``."""
+    opened: list[Iterator[Api]] = []
+
+    def make(changed: Settings) -> Api:
+        gen = open_api(changed, clock)
+        opened.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in opened:
+        gen.close()
