@@ -63,7 +63,9 @@ def std_alphabet(data: bytes) -> str:
 
 def wire_claims(name: FormatName, claims: Claims) -> dict[str, Any]:
     """``claims`` as the JSON object ``name`` issues (NumericDate for JWT, RFC 3339 for PASETO)."""
-    return forge.jwt_payload(claims) if name in JWT_FORMATS else forge.paseto_payload(claims)
+    wire = forge.jwt_payload(claims) if name in JWT_FORMATS else forge.paseto_payload(claims)
+    result: dict[str, Any] = json.loads(json_bytes(wire))  # plain JSON values: lists, not tuples
+    return result
 
 
 def json_bytes(value: object) -> bytes:
