@@ -1,4 +1,9 @@
-"""``GET /health``: the format and whether the stores answer; 503 when one does not."""
+"""``GET /health``: the format and whether the stores answer; 503 when one does not.
+
+``GET /health/live`` is liveness only: it answers while the process serves requests and asks no store,
+so a database outage never gets a healthy process restarted (and the benchmarks use it as the open
+route whose cost is subtracted from ``GET /me``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from service.auth.middleware import EXCLUDE_FROM_AUTH
 from service.services import ServicesDep
 from service.stores import StoreUnavailable
 
-__all__ = ["Health", "health", "route_handlers"]
+__all__ = ["Health", "health", "live", "route_handlers"]
 
 PING_TIMEOUT: Final = 3.0
 
@@ -52,4 +57,10 @@ async def health(services: ServicesDep) -> Response[Health]:
     return Response(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
 
-route_handlers: Final = [health]
+@get("/health/live", opt={EXCLUDE_FROM_AUTH: True}, summary="Liveness: the process answers (no store asked)")
+async def live() -> dict[str, str]:
+    """200 as long as the process serves requests."""
+    return {"status": "ok"}
+
+
+route_handlers: Final = [health, live]
