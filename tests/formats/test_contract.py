@@ -23,6 +23,7 @@ from formats import (
     ephemeral,
     load,
 )
+from formats.inspect import explain
 from formats.keys import generate_key_file
 from tests.conftest import FixedClock
 from tests.formats.rawtokens import Forger, json_bytes, padded, std_alphabet, trailing_bits, wire_claims
@@ -303,6 +304,7 @@ def test_rotation_keeps_old_tokens_valid_and_issues_with_the_new_key(
     assert (after.active_kid, after.kids) == (second.kid, (second.kid, first.kid))
     assert after.verify(old_token, kind=Kind.ACCESS) == make_claims()
     new_token = after.issue(make_claims(jti="jti-0002"), kind=Kind.ACCESS)
+    assert (explain(old_token).key_id, explain(new_token).key_id) == (first.kid, second.kid)
     assert refusal(before, new_token) == "token_unknown_key"  # signed by the new key, unknown to the old ring
 
     first.path.unlink()  # the retiring key is removed: its tokens stop verifying
