@@ -1,0 +1,440 @@
+"""One store suite over every backend: users on SQLite and PostgreSQL; refresh sessions and rate limits on
+SQLite, PostgreSQL and Redis. Same assertions for each; the backends must be indistinguishable.
+
+PostgreSQL and Redis are skipped only when unreachable *and* ``CI`` is unset (the skip message says how to
+start them); under ``CI`` an unreachable server fails the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from service.stores import (
+    RateLimited,
+    SessionReused,
+    SessionRevoked,
+    StoreUnavailable,
+    UserExists,
+    UserNotFound,
+)
+from service.stores.redis import RedisRateLimiter, RedisSessionStore
+from service.stores.sql import (
+    SqlRateLimiter,
+    SqlSessionStore,
+    SqlUserStore,
+    create_engine,
+    create_schema,
+    metadata,
+)
+
+POSTGRES_URL = os.environ.get(
+    "TOKENBENCH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TOKENBENCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+NOW = 1_800_000_000.0
+DAY = 86400.0
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(url: str, default_port: int, how: str) -> None:
+    if reachable(url, default_port):
+        return
+    message = f"{url} is unreachable; {how}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so the store suite does not skip: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    require_server(
+        POSTGRES_URL,
+        5432,
+        "start PostgreSQL (e.g. `pg_ctlcluster 15 main start`, trust auth, database `test`) "
+        "or set TOKENBENCH_TEST_POSTGRES_URL",
+    )
+    admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"tokenbench_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_server(
+        REDIS_URL, 6379, "start Redis (e.g. `redis-server --daemonize yes`) or set TOKENBENCH_TEST_REDIS_URL"
+    )
+    return REDIS_URL
+
+
+@dataclass
+class Backend:
+    """How to open one backend's stores inside a test's event loop."""
+
+    name: str
+    open: Callable[[], Any]
+
+
+@asynccontextmanager
+async def sql_stores(url: str) -> AsyncIterator[dict[str, Any]]:
+    engine = create_engine(url)
+    try:
+        await create_schema(engine)
+        async with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+        yield {
+            "users": SqlUserStore(engine),
+            "sessions": SqlSessionStore(engine),
+            "limiter": SqlRateLimiter(engine),
+        }
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def redis_stores(url: str) -> AsyncIterator[dict[str, Any]]:
+    client = Redis.from_url(url)
+    prefix = f"tokenbench-test:{secrets.token_hex(6)}:"
+    try:
+        yield {
+            "sessions": RedisSessionStore(client, prefix=prefix),
+            "limiter": RedisRateLimiter(client, prefix=prefix),
+        }
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def user_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    return make_backend(request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+def session_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    return make_backend(request, tmp_path)
+
+
+def make_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    name = request.param
+    if name == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'stores.db'}"
+        return Backend(name, lambda: sql_stores(url))
+    if name == "postgresql":
+        url = request.getfixturevalue("postgres_database")
+        return Backend(name, lambda: sql_stores(url))
+    url = request.getfixturevalue("redis_url")
+    return Backend(name, lambda: redis_stores(url))
+
+
+def run(backend: Backend, body: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with backend.open() as stores:
+            await body(stores)
+
+    asyncio.run(main())
+
+
+# --- users -----------------------------------------------------------------------------------------
+
+
+def test_users_create_get_list_and_change(user_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        created = await users.create("bob", role="user", password_hash="$argon2id$h1", now=NOW)
+        await users.create("ann", role="admin", password_hash="$argon2id$h2", now=NOW)
+        assert await users.get("bob") == created
+        assert await users.get("nobody") is None
+        assert [u.username for u in await users.list()] == ["ann", "bob"]
+        assert (await users.set_role("bob", "admin")).role == "admin"
+        await users.set_password_hash("bob", "$argon2id$h3")
+        assert (await users.get("bob")).password_hash == "$argon2id$h3"
+        await users.delete("bob")
+        assert await users.get("bob") is None
+
+    run(user_backend, body)
+
+
+def test_users_refuse_duplicates_and_unknown_names(user_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        await users.create("bob", role="user", password_hash="h", now=NOW)
+        with pytest.raises(UserExists):
+            await users.create("bob", role="admin", password_hash="h", now=NOW)
+        with pytest.raises(UserNotFound):
+            await users.set_role("nobody", "admin")
+        with pytest.raises(UserNotFound):
+            await users.set_password_hash("nobody", "h")
+        with pytest.raises(UserNotFound):
+            await users.delete("nobody")
+
+    run(user_backend, body)
+
+
+# --- refresh sessions ------------------------------------------------------------------------------
+
+
+async def started(sessions: Any, family: str = "fam-1", username: str = "bob", jti: str = "jti-0") -> None:
+    await sessions.start(family, username=username, jti=jti, expires_at=NOW + DAY, now=NOW)
+
+
+def rotation(presented: str, successor: str, now: float = NOW, grace: int = 10) -> dict[str, Any]:
+    return {
+        "presented_jti": presented,
+        "successor_jti": successor,
+        "sealed_successor": f"sealed-{successor}".encode(),
+        "expires_at": now + DAY,
+        "now": now,
+        "grace": grace,
+    }
+
+
+def test_rotate_moves_the_family_forward(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)
+        result = await sessions.rotate("fam-1", **rotation("jti-0", "jti-1", now=NOW + 5))
+        assert result.winner
+        record = await sessions.get("fam-1")
+        assert (record.current_jti, record.previous_jti, record.ver) == ("jti-1", "jti-0", 1)
+        assert record.rotated_at == NOW + 5
+        assert record.expires_at == NOW + 5 + DAY
+        assert record.revoked_at is None
+        assert (await sessions.rotate("fam-1", **rotation("jti-1", "jti-2", now=NOW + 6))).winner
+
+    run(session_backend, body)
+
+
+def test_retry_within_grace_returns_the_stored_successor(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)
+        await sessions.rotate("fam-1", **rotation("jti-0", "jti-1"))
+        retry = await sessions.rotate("fam-1", **rotation("jti-0", "jti-other", now=NOW + 10))
+        assert not retry.winner
+        assert retry.sealed_successor == b"sealed-jti-1"
+        assert (await sessions.get("fam-1")).current_jti == "jti-1"
+
+    run(session_backend, body)
+
+
+def test_reuse_after_grace_revokes_the_family(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)
+        await sessions.rotate("fam-1", **rotation("jti-0", "jti-1"))
+        with pytest.raises(SessionReused):
+            await sessions.rotate("fam-1", **rotation("jti-0", "jti-x", now=NOW + 11))
+        assert (await sessions.get("fam-1")).revoked_at == NOW + 11
+        with pytest.raises(SessionRevoked):
+            await sessions.rotate("fam-1", **rotation("jti-1", "jti-2", now=NOW + 12))
+
+    run(session_backend, body)
+
+
+def test_strict_grace_and_older_tokens_are_reuse(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions, family="strict")
+        await sessions.rotate("strict", **rotation("jti-0", "jti-1", grace=0))
+        with pytest.raises(SessionReused):
+            await sessions.rotate("strict", **rotation("jti-0", "jti-x", grace=0))
+
+        await started(sessions, family="older", jti="a-0")
+        await sessions.rotate("older", **rotation("a-0", "a-1"))
+        await sessions.rotate("older", **rotation("a-1", "a-2"))
+        with pytest.raises(SessionReused):
+            await sessions.rotate("older", **rotation("a-0", "a-x"))
+
+    run(session_backend, body)
+
+
+def test_unknown_and_expired_families_are_revoked(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        with pytest.raises(SessionRevoked):
+            await sessions.rotate("nope", **rotation("jti-0", "jti-1"))
+        await started(sessions)
+        with pytest.raises(SessionRevoked):
+            await sessions.rotate("fam-1", **rotation("jti-0", "jti-1", now=NOW + DAY))
+
+    run(session_backend, body)
+
+
+def test_twenty_concurrent_rotations_have_exactly_one_winner(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)
+        results = await asyncio.gather(
+            *(sessions.rotate("fam-1", **rotation("jti-0", f"jti-1-{i}")) for i in range(20))
+        )
+        winners = [r for r in results if r.winner]
+        assert len(winners) == 1
+        assert {r.sealed_successor for r in results} == {winners[0].sealed_successor}
+        record = await sessions.get("fam-1")
+        assert record.ver == 1
+        assert winners[0].sealed_successor == f"sealed-{record.current_jti}".encode()
+
+    run(session_backend, body)
+
+
+def test_twenty_concurrent_rotations_without_grace_revoke_the_family(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)
+        results = await asyncio.gather(
+            *(sessions.rotate("fam-1", **rotation("jti-0", f"jti-1-{i}", grace=0)) for i in range(20)),
+            return_exceptions=True,
+        )
+        assert sum(1 for r in results if not isinstance(r, Exception) and r.winner) == 1
+        assert all(isinstance(r, SessionReused | SessionRevoked) for r in results if isinstance(r, Exception))
+        assert (await sessions.get("fam-1")).revoked_at is not None
+
+    run(session_backend, body)
+
+
+def test_revoke_family_and_revoke_user(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions, family="b-1", username="bob")
+        await started(sessions, family="b-2", username="bob")
+        await started(sessions, family="a-1", username="ann")
+        assert await sessions.revoke_family("b-1", now=NOW)
+        assert not await sessions.revoke_family("b-1", now=NOW)
+        assert not await sessions.revoke_family("unknown", now=NOW)
+        assert await sessions.revoke_user("bob", now=NOW) == 1
+        assert await sessions.revoke_user("bob", now=NOW) == 0
+        assert (await sessions.get("b-2")).revoked_at == NOW
+        assert (await sessions.get("a-1")).revoked_at is None
+        with pytest.raises(SessionRevoked):
+            await sessions.rotate("b-2", **rotation("jti-0", "jti-1"))
+
+    run(session_backend, body)
+
+
+def test_revoke_user_reaches_families_extended_by_rotation(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await sessions.start("short", username="bob", jti="s-0", expires_at=NOW + 60, now=NOW)
+        await sessions.rotate("short", **rotation("s-0", "s-1", now=NOW + 30))
+        assert await sessions.revoke_user("bob", now=NOW + 31) == 1
+
+    run(session_backend, body)
+
+
+def test_purge_forgets_expired_families_only(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await sessions.start("old", username="bob", jti="o-0", expires_at=NOW + 10, now=NOW)
+        await started(sessions, family="live")
+        await sessions.purge(now=NOW + 20)
+        if session_backend.name != "redis":  # Redis forgets by key expiry, on its own clock
+            assert await sessions.get("old") is None
+        assert await sessions.get("live") is not None
+
+    run(session_backend, body)
+
+
+# --- rate limits -----------------------------------------------------------------------------------
+
+
+def test_rate_limiter_counts_per_key_and_window(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        for i in range(3):
+            await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + i)
+        with pytest.raises(RateLimited) as excinfo:
+            await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + 20)
+        assert excinfo.value.retry_after == 40
+        await limiter.hit("alice|10.0.0.2", limit=3, period=60, now=NOW + 20)
+        await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + 60)
+
+    run(session_backend, body)
+
+
+def test_rate_limiter_has_no_lost_updates_under_concurrency(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        results = await asyncio.gather(
+            *(limiter.hit("k", limit=10, period=60, now=NOW) for _ in range(25)), return_exceptions=True
+        )
+        assert sum(1 for r in results if r is None) == 10
+        assert sum(1 for r in results if isinstance(r, RateLimited)) == 15
+
+    run(session_backend, body)
+
+
+# --- outages ---------------------------------------------------------------------------------------
+
+
+async def assert_unavailable(sessions: Any, limiter: Any) -> None:
+    with pytest.raises(StoreUnavailable):
+        await sessions.ping()
+    with pytest.raises(StoreUnavailable):
+        await sessions.start("f", username="u", jti="j", expires_at=NOW + 1, now=NOW)
+    with pytest.raises(StoreUnavailable):
+        await sessions.rotate("f", **rotation("j", "k"))
+    with pytest.raises(StoreUnavailable):
+        await limiter.hit("k", limit=1, period=1, now=NOW)
+
+
+def test_an_unreachable_database_raises_store_unavailable() -> None:
+    async def body() -> None:
+        engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/test")
+        try:
+            await assert_unavailable(SqlSessionStore(engine), SqlRateLimiter(engine))
+            with pytest.raises(StoreUnavailable):
+                await SqlUserStore(engine).get("alice")
+            with pytest.raises(StoreUnavailable):
+                await create_schema(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(body())
+
+
+def test_an_unreachable_redis_raises_store_unavailable() -> None:
+    async def body() -> None:
+        client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+        try:
+            await assert_unavailable(RedisSessionStore(client), RedisRateLimiter(client))
+        finally:
+            await client.aclose()
+
+    asyncio.run(body())
