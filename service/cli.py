@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from formats import KeyConfigError
+from service.commands.inspect import register as register_inspect
 from service.commands.keys import register as register_keys
 from service.commands.serve import register as register_serve
 from service.commands.users import register as register_users
@@ -30,7 +31,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Registrar: TypeAlias = Callable[[Subparsers], None]
 """Adds one command (or group) to the ``tokenbench`` parser and sets ``run`` on its parser(s)."""
 
-REGISTRARS: tuple[Registrar, ...] = (register_serve, register_users, register_keys)
+REGISTRARS: tuple[Registrar, ...] = (register_serve, register_users, register_keys, register_inspect)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,136 @@
+"""``tokenbench users`` and ``tokenbench inspect``, run as the user would run them (in-process ``main``)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from formats import Kind, ephemeral
+from service.cli import main
+from service.passwords import PasswordHasher
+from service.settings import Settings
+from service.stores import open_stores
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path: Path) -> Settings:
+    monkeypatch.setenv("TOKENBENCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'users.db'}")
+    monkeypatch.setenv("TOKENBENCH_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("TOKENBENCH_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("TOKENBENCH_ARGON2_MEMORY_COST", "8")
+    monkeypatch.setenv("TOKENBENCH_ARGON2_PARALLELISM", "1")
+    return Settings.from_env(
+        {
+            "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'users.db'}",
+            "TOKENBENCH_ARGON2_TIME_COST": "1",
+            "TOKENBENCH_ARGON2_MEMORY_COST": "8",
+            "TOKENBENCH_ARGON2_PARALLELISM": "1",
+        }
+    )
+
+
+def users(monkeypatch, *args: str, stdin: str = "") -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return main(["users", *args])
+
+
+def stored(settings: Settings, username: str):
+    async def get():
+        stores = open_stores(settings)
+        try:
+            return await stores.users.get(username)
+        finally:
+            await stores.shutdown()
+
+    return asyncio.run(get())
+
+
+def password_matches(settings: Settings, username: str, password: str) -> bool:
+    record = stored(settings, username)
+    return asyncio.run(PasswordHasher(settings.argon2).verify(record.password_hash, password))
+
+
+def test_users_create_with_password_stdin_then_list(monkeypatch, capsys, env: Settings) -> None:
+    assert (
+        users(
+            monkeypatch,
+            "create",
+            "--username",
+            "bob",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="bob-password\n",
+        )
+        == 0
+    )
+    assert password_matches(env, "bob", "bob-password")
+    assert stored(env, "bob").role == "admin"
+    assert users(monkeypatch, "list") == 0
+    out = capsys.readouterr().out
+    assert "bob\tadmin\t" in out
+    assert "argon2" not in out
+
+
+def test_users_set_role_set_password_and_delete(monkeypatch, capsys, env: Settings) -> None:
+    users(monkeypatch, "create", "--username", "bob", "--password-stdin", stdin="bob-password\n")
+    assert stored(env, "bob").role == "user"
+    assert users(monkeypatch, "set-role", "--username", "bob", "--role", "admin") == 0
+    assert stored(env, "bob").role == "admin"
+    assert (
+        users(monkeypatch, "set-password", "--username", "bob", "--password-stdin", stdin="new-password\n")
+        == 0
+    )
+    assert password_matches(env, "bob", "new-password")
+    assert users(monkeypatch, "delete", "--username", "bob") == 0
+    assert stored(env, "bob") is None
+    assert "deleted bob" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["create", "--username", "bad name", "--password-stdin"], "long-enough\n", "user name must be"),
+        (["create", "--username", "bob", "--password-stdin"], "short\n", "a password has 8 to 1024"),
+        (["set-role", "--username", "nobody", "--role", "admin"], "", "no user nobody"),
+        (["delete", "--username", "nobody"], "", "no user nobody"),
+    ],
+)
+def test_users_errors_are_one_line_and_exit_1(monkeypatch, capsys, env, args, stdin, message) -> None:
+    assert users(monkeypatch, *args, stdin=stdin) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert message in err[0]
+
+
+def test_users_create_refuses_an_existing_name(monkeypatch, capsys, env) -> None:
+    users(monkeypatch, "create", "--username", "bob", "--password-stdin", stdin="bob-password\n")
+    assert users(monkeypatch, "create", "--username", "bob", "--password-stdin", stdin="bob-password\n") == 1
+    assert "user bob already exists" in capsys.readouterr().err
+
+
+def test_inspect_explains_a_token_without_verifying_it(format_name, make_claims, capsys) -> None:
+    token = ephemeral(format_name).issue(make_claims(sub="alice"), kind=Kind.ACCESS)
+    assert main(["inspect", token]) == 0
+    out = capsys.readouterr().out
+    assert f"format      {format_name.value}" in out
+    assert "NOT checked" in out
+    assert main(["inspect", "--json", token]) == 0
+    report = msgspec.json.decode(capsys.readouterr().out)
+    assert report["format"] == format_name.value
+    if format_name.value == "paseto-v4-local":
+        assert report["claims"] == "encrypted"
+    else:
+        assert report["claims"]["sub"] == "alice"
+
+
+def test_inspect_refuses_garbage_with_one_line(monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("not.a-token\n"))
+    assert main(["inspect", "-"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("tokenbench: error: not a tokenbench token")
