@@ -8,17 +8,13 @@ start them); under ``CI`` an unreachable server fails the suite.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 from redis.asyncio import Redis
 
@@ -40,64 +36,8 @@ from service.stores.sql import (
     metadata,
 )
 
-POSTGRES_URL = os.environ.get(
-    "TOKENBENCH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("TOKENBENCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NOW = 1_800_000_000.0
 DAY = 86400.0
-
-
-def reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_server(url: str, default_port: int, how: str) -> None:
-    if reachable(url, default_port):
-        return
-    message = f"{url} is unreachable; {how}"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set, so the store suite does not skip: {message}")
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
-    require_server(
-        POSTGRES_URL,
-        5432,
-        "start PostgreSQL (e.g. `pg_ctlcluster 15 main start`, trust auth, database `test`) "
-        "or set TOKENBENCH_TEST_POSTGRES_URL",
-    )
-    admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"tokenbench_test_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
-def redis_url() -> str:
-    require_server(
-        REDIS_URL, 6379, "start Redis (e.g. `redis-server --daemonize yes`) or set TOKENBENCH_TEST_REDIS_URL"
-    )
-    return REDIS_URL
 
 
 @dataclass

@@ -1,0 +1,173 @@
+"""The same service code on the scale-out backends: users and sessions on PostgreSQL, then sessions and
+rate limits on Redis. One format is enough here (the format suites run on SQLite); what is under test is
+that the HTTP behaviour does not depend on the backend."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from redis.asyncio import Redis
+
+from formats import FormatName, Kind
+from service.app import create_app
+from service.auth.roles import Role
+from service.settings import RateLimit, Secret, Settings
+from service.stores import Stores
+from service.stores.redis import RedisRateLimiter, RedisSessionStore
+from service.stores.sql import SqlUserStore, create_engine, create_schema, metadata
+
+
+@pytest.fixture
+def base(tmp_path: Path, policy, cheap_argon2) -> Settings:
+    return Settings(
+        format=FormatName.PASETO_V4_LOCAL,
+        database_url=Secret(f"sqlite+aiosqlite:///{tmp_path / 'users.db'}"),
+        keys_dir=tmp_path / "keys",
+        issuer=policy.issuer,
+        audience=policy.audience,
+        argon2=cheap_argon2,
+        login_rate_limit=RateLimit(count=5, period=60),
+    )
+
+
+async def wipe(url: str) -> None:
+    """Empty the shared test database: each test starts with no users, sessions or attempts."""
+    engine = create_engine(url)
+    try:
+        await create_schema(engine)
+        async with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+    finally:
+        await engine.dispose()
+
+
+def redis_stores(settings: Settings, url: str) -> Stores:
+    """Stores as open_stores builds them for a Redis URL, with a key prefix private to this test."""
+    engine = create_engine(settings.database_url.reveal())
+    client = Redis.from_url(url)
+    prefix = f"tokenbench-test:{secrets.token_hex(6)}:"
+
+    async def startup() -> None:
+        await create_schema(engine)
+
+    async def shutdown() -> None:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+        await engine.dispose()
+
+    return Stores(
+        users=SqlUserStore(engine),
+        sessions=RedisSessionStore(client, prefix=prefix),
+        rate_limiter=RedisRateLimiter(client, prefix=prefix),
+        database="sqlite",
+        sessions_backend="redis",
+        startup=startup,
+        shutdown=shutdown,
+    )
+
+
+@pytest.fixture(params=["postgresql", "redis"])
+def client(request: pytest.FixtureRequest, base: Settings, clock) -> Iterator[tuple[TestClient, object]]:
+    stores = None
+    if request.param == "postgresql":
+        settings = replace(base, database_url=Secret(request.getfixturevalue("postgres_database")))
+        asyncio.run(wipe(settings.database_url.reveal()))
+    else:
+        settings = base
+        stores = redis_stores(base, request.getfixturevalue("redis_url"))
+    app = create_app(settings, stores=stores, clock=clock)
+    services = app.state.services
+    with TestClient(app, base_url="https://tokenbench.test") as test_client:
+        with test_client.portal() as portal:
+
+            async def seed() -> None:
+                for name in ("alice", "admin"):
+                    if await services.stores.users.get(name) is None:
+                        role = Role.ADMIN if name == "admin" else Role.USER
+                        await services.stores.users.create(
+                            name,
+                            role=role.value,
+                            password_hash=await services.hasher.hash(f"{name}-password"),
+                            now=0.0,
+                        )
+
+            portal.call(seed)
+        yield test_client, services
+        if stores is not None:
+            with test_client.portal() as portal:
+                portal.call(stores.shutdown)
+
+
+def login(test_client: TestClient, name: str):
+    return test_client.post("/auth/login", json={"username": name, "password": f"{name}-password"})
+
+
+def refresh_cookie(test_client: TestClient) -> str:
+    return test_client.cookies.get("refresh_token", domain="tokenbench.test", path="/auth")
+
+
+def refresh_with(test_client: TestClient, token: str):
+    test_client.cookies.clear()
+    test_client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
+    return test_client.post("/auth/refresh")
+
+
+def test_rotation_grace_and_reuse_behave_the_same(client, clock) -> None:
+    test_client, services = client
+    assert login(test_client, "alice").status_code == 200
+    original = refresh_cookie(test_client)
+    assert test_client.post("/auth/refresh").status_code == 200
+    successor = refresh_cookie(test_client)
+
+    clock.advance(5)
+    retry = refresh_with(test_client, original)
+    assert retry.status_code == 200
+    assert refresh_cookie(test_client) == successor
+
+    clock.advance(6)
+    reuse = refresh_with(test_client, original)
+    assert reuse.status_code == 401
+    assert reuse.json()["code"] == "token_revoked"
+    assert refresh_with(test_client, successor).status_code == 401
+    family = services.fmt.verify(successor, kind=Kind.REFRESH).fam
+    with test_client.portal() as portal:
+        assert portal.call(services.stores.sessions.get, family).revoked_at is not None
+
+
+def test_logout_all_and_role_change_revoke(client) -> None:
+    test_client, _ = client
+    login(test_client, "alice")
+    first = refresh_cookie(test_client)
+    access = login(test_client, "alice").json()["access_token"]
+    second = refresh_cookie(test_client)
+    response = test_client.post("/auth/logout-all", headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 204
+    assert refresh_with(test_client, first).status_code == 401
+    assert refresh_with(test_client, second).status_code == 401
+
+    login(test_client, "alice")
+    session = refresh_cookie(test_client)
+    admin = login(test_client, "admin").json()["access_token"]
+    changed = test_client.patch(
+        "/admin/users/alice", headers={"Authorization": f"Bearer {admin}"}, json={"role": "admin"}
+    )
+    assert changed.status_code == 200
+    assert refresh_with(test_client, session).status_code == 401
+
+
+def test_login_rate_limit_is_shared_state(client) -> None:
+    test_client, _ = client
+    statuses = [
+        test_client.post("/auth/login", json={"username": "carol", "password": "guess"}).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]
