@@ -152,4 +152,7 @@ def jwk_bytes(jwk: dict[str, Any], member: str, *, source: str) -> bytes:
     try:
         return b64url_decode(value)
     except TokenMalformed as exc:
-        raise KeyConfigError(f"{source}: JWK member {member!r} is not unpadded base64url") from exc
+        raise KeyConfigError(
+            f"{source}: JWK member {member!r} is not canonical base64url ({exc}); "
+            "regenerate the key with `tokenbench keys generate`"
+        ) from exc

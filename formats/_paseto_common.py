@@ -86,7 +86,10 @@ def parse_paserk(text: str, *, source: str, accepted: dict[str, int]) -> tuple[s
             try:
                 data = b64url_decode(text[len(prefix) :])
             except TokenMalformed as exc:
-                raise KeyConfigError(f"{source}: {prefix.rstrip('.')} key is not unpadded base64url") from exc
+                raise KeyConfigError(
+                    f"{source}: {prefix.rstrip('.')} key is not canonical base64url ({exc}); "
+                    "regenerate it with `tokenbench keys generate`"
+                ) from exc
             if len(data) != length:
                 raise KeyConfigError(
                     f"{source}: {prefix.rstrip('.')} key is {len(data)} bytes, it must be exactly {length}; "

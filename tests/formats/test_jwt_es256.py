@@ -163,7 +163,7 @@ def test_key_not_on_p256_is_refused_naming_the_file_and_the_fix(
         (FORMATS[FormatName.JWT_HS256].generate_key_text, "kty is 'oct'"),
         (lambda: with_member(JwtEs256.generate_key_text(), alg="ES384"), "alg is 'ES384'"),
         (lambda: with_member(JwtEs256.generate_key_text(), x="AAAA"), "32 bytes"),
-        (lambda: with_member(JwtEs256.generate_key_text(), x="not base64!"), "not unpadded base64url"),
+        (lambda: with_member(JwtEs256.generate_key_text(), x="not base64!"), "not canonical base64url"),
     ],
     ids=["hs256-jwk", "es384-jwk", "short-x", "x-not-base64url"],
 )

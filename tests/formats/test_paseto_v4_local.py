@@ -152,11 +152,6 @@ def test_official_must_fail_k4_local_fail_1_is_refused_naming_the_file(
     assert str(path) in str(refused.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formats/_paseto_common.py parse_paserk: a non-canonical PASERK (padding, non-zero unused bits) "
-    "is refused as 'not unpadded base64url', without a fix and misnamed when the key is unpadded",
-)
 def test_non_canonical_paserk_is_refused_naming_the_fix(write_key_file: WriteKey, tmp_path: Path) -> None:
     write_key_file(NAME, official("k4.local-fail-1"))
     with pytest.raises(KeyConfigError) as refused:
