@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
-from base64 import urlsafe_b64decode
+from binascii import a2b_base64
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -35,7 +35,8 @@ Verifier = Callable[[str], dict[str, Any]]
 
 _decode_json: Final = msgspec.json.decode
 _ECDSA: Final = ec.ECDSA(hashes.SHA256())
-_PAD: Final = ("", "===", "==", "=")
+_PAD: Final = (b"", b"===", b"==", b"=")
+_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
 _IMPLICIT: Final = {Kind.ACCESS: b"tokenbench.access", Kind.REFRESH: b"tokenbench.refresh"}
 
 
@@ -44,7 +45,8 @@ class FloorRejected(Exception):
 
 
 def _b64(segment: str) -> bytes:
-    return urlsafe_b64decode(segment + _PAD[len(segment) % 4])
+    # The fastest base64url decode the standard library offers (no validation: that is the checks' job).
+    return a2b_base64(segment.encode().translate(_URLSAFE) + _PAD[len(segment) % 4])
 
 
 def _pae(*pieces: bytes) -> bytes:

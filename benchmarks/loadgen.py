@@ -13,8 +13,9 @@ latency of the window.
   requests/s of the fastest routes measure the client as much as the server; the server CPU µs per
   request does not depend on the client.
 
-Scenarios: ``fixed`` repeats one request; ``refresh-chain`` logs each connection in once (not timed),
-then posts ``/auth/refresh`` with the newest refresh cookie, as a browser tab would.
+Scenarios: ``fixed`` repeats one request; ``refresh-chain`` starts each connection from its own
+logged-in refresh cookie (the caller logs in beforehand, so no login lands in the window) and posts
+``/auth/refresh`` with the newest cookie each time, as a browser tab would.
 """
 
 from __future__ import annotations
@@ -67,31 +68,30 @@ class LoadSpec:
     connections: int
     duration: float
     scenario: Scenario = "fixed"
-    login: HttpRequest | None = None  # refresh-chain: how each connection gets its first cookie
+    cookies: tuple[str, ...] = ()  # refresh-chain: the first refresh cookie of each connection
+
+    def __post_init__(self) -> None:
+        if self.scenario == "refresh-chain" and len(self.cookies) != self.connections:
+            raise ValueError("a refresh chain needs one logged-in cookie per connection")
 
     def to_json(self) -> str:
         """The spec as JSON, for the client subprocess."""
         data = asdict(self)
-        for key in ("request", "login"):
-            if data[key] is not None:
-                data[key]["body"] = data[key]["body"].decode("latin-1")
+        data["request"]["body"] = self.request.body.decode("latin-1")
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> LoadSpec:
         """Inverse of :meth:`to_json`."""
         data = json.loads(text)
-        requests = {
-            key: HttpRequest(
-                method=value["method"],
-                path=value["path"],
-                headers=tuple(tuple(h) for h in value["headers"]),
-                body=value["body"].encode("latin-1"),
-            )
-            for key, value in ((k, data[k]) for k in ("request", "login"))
-            if value is not None
-        }
-        return cls(**{**data, "request": requests["request"], "login": requests.get("login")})
+        value = data["request"]
+        request = HttpRequest(
+            method=value["method"],
+            path=value["path"],
+            headers=tuple((str(k), str(v)) for k, v in value["headers"]),
+            body=value["body"].encode("latin-1"),
+        )
+        return cls(**{**data, "request": request, "cookies": tuple(data["cookies"])})
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,20 +239,13 @@ def _refresh_cookie(head: bytes) -> bytes | None:
 
 
 class _Connection:
-    def __init__(self, spec: LoadSpec) -> None:
+    def __init__(self, spec: LoadSpec, cookie: str | None) -> None:
         self.spec = spec
         self.wire = spec.request.encode(spec.host, spec.port)
-        self.cookie: bytes | None = None
+        self.cookie = None if cookie is None else _COOKIE + cookie.encode("latin-1")
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.spec.host, self.spec.port)
-        if self.spec.scenario == "refresh-chain":
-            assert self.spec.login is not None
-            self.writer.write(self.spec.login.encode(self.spec.host, self.spec.port))
-            status, head, _ = await _read_response(self.reader)
-            self.cookie = _refresh_cookie(head)
-            if status != 200 or self.cookie is None:
-                raise RuntimeError(f"login for the refresh chain failed with HTTP {status}")
 
     def request_bytes(self) -> bytes:
         if self.cookie is None:
@@ -279,7 +272,8 @@ def _percentile(ordered: list[float], q: float) -> float:
 
 
 async def _drive(spec: LoadSpec) -> LoadResult:
-    connections = [_Connection(spec) for _ in range(spec.connections)]
+    cookies = spec.cookies or (None,) * spec.connections
+    connections = [_Connection(spec, cookie) for cookie in cookies]
     await asyncio.gather(*(c.open() for c in connections))
     latencies: list[float] = []
     statuses: Counter[int] = Counter()

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
+from benchmarks.cli import register as register_bench
 from formats import KeyConfigError
 from service.commands.inspect import register as register_inspect
 from service.commands.keys import register as register_keys
@@ -31,7 +32,13 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Registrar: TypeAlias = Callable[[Subparsers], None]
 """Adds one command (or group) to the ``tokenbench`` parser and sets ``run`` on its parser(s)."""
 
-REGISTRARS: tuple[Registrar, ...] = (register_serve, register_users, register_keys, register_inspect)
+REGISTRARS: tuple[Registrar, ...] = (
+    register_serve,
+    register_users,
+    register_keys,
+    register_inspect,
+    register_bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

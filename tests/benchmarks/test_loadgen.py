@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 
 from benchmarks.loadgen import HttpRequest, LoadSpec, run_load, wrk_path
+from benchmarks.servers import http_call
 
 BODY = b'{"username": "bench \\"user\\"", "password": "p\xc3\xa4ss"}'
 
@@ -92,8 +93,14 @@ def test_fixed_load_sends_the_exact_request_and_counts_answers(server: int, tool
     assert set(_Handler.seen) == {("POST", "/auth/login", "Bearer a.b.c", BODY)}
 
 
+def _login(port: int) -> str:
+    status, headers, _ = http_call(port, "POST", "/auth/login", body=b"{}")
+    assert status == 200
+    return headers["Set-Cookie"].split(";")[0].removeprefix("refresh_token=")
+
+
 def test_refresh_chain_always_presents_the_newest_cookie(server: int) -> None:
-    login = HttpRequest("POST", "/auth/login", (), b"{}")
+    cookies = tuple(_login(server) for _ in range(3))
     spec = LoadSpec(
         "127.0.0.1",
         server,
@@ -101,7 +108,7 @@ def test_refresh_chain_always_presents_the_newest_cookie(server: int) -> None:
         connections=3,
         duration=1.0,
         scenario="refresh-chain",
-        login=login,
+        cookies=cookies,
     )
     result = run_load(spec)
     assert result.tool == "python"
@@ -127,7 +134,12 @@ def test_load_spec_survives_the_trip_to_the_client_process() -> None:
         connections=8,
         duration=2.5,
         scenario="refresh-chain",
-        login=HttpRequest("POST", "/auth/login", (), BODY),
+        cookies=tuple(f"c{i}" for i in range(8)),
     )
     assert LoadSpec.from_json(spec.to_json()) == spec
     assert json.loads(spec.to_json())["connections"] == 8
+
+
+def test_refresh_chain_needs_a_cookie_per_connection() -> None:
+    with pytest.raises(ValueError, match="one logged-in cookie per connection"):
+        LoadSpec("127.0.0.1", 1, HttpRequest("POST", "/auth/refresh"), 2, 1.0, "refresh-chain", ("c",))

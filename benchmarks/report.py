@@ -1,0 +1,630 @@
+"""The benchmark report: pure functions from :class:`benchmarks.results.Results` to Markdown.
+
+Nothing here measures, reads the clock or touches the disk; :mod:`benchmarks.charts` draws the PNGs and
+:mod:`benchmarks.run` writes the files. The tests render a small recorded run and check every section.
+
+Ratios: "x fastest" is a row's median over the smallest median of its table; "x floor" is over the floor
+of the same format (the primitive with the least parsing, :mod:`benchmarks.floor`). At the HTTP level the
+"auth overhead" of a route is its server CPU per request minus that of the open route of the same server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from benchmarks.results import HttpRow, Results, SizeRow, TokenRow
+
+__all__ = [
+    "FORMATS",
+    "ROUTES",
+    "Table",
+    "TargetCheck",
+    "auth_overhead_table",
+    "cost_stack",
+    "cost_stack_table",
+    "http_route_tables",
+    "login_load_table",
+    "me_throughput_table",
+    "operation_tables",
+    "render_report",
+    "render_table",
+    "sizes_table",
+    "target_checks",
+    "verify_tables",
+]
+
+FORMATS: Final = ("jwt-hs256", "jwt-es256", "paseto-v4-local", "paseto-v4-public")
+"""Table order: the flag names, as everywhere else."""
+
+ROUTES: Final = {
+    "open": "the open route",
+    "me": "GET /me",
+    "refresh": "POST /auth/refresh",
+    "login": "POST /auth/login",
+}
+
+VERIFY_FLOOR_TARGET: Final = 1.3
+OVERHEAD_TARGET: Final = 1.25
+JWTAUTH_RPS_TARGET: Final = 2.0
+LOGIN_P99_TARGET: Final = 2.0
+
+OPERATIONS: Final = (
+    ("verify", "access", "ok", "Verify an access token"),
+    ("verify", "refresh", "ok", "Verify a refresh token"),
+    ("issue", "access", "ok", "Issue an access token"),
+    ("issue", "refresh", "ok", "Issue a refresh token"),
+    ("reject", "access", "bad-signature", "Reject a token with a bad signature (one bit flipped)"),
+    ("reject", "access", "garbage", "Reject garbage of the same length"),
+)
+
+STACK_LAYERS: Final = ("primitive", "library", "service", "HTTP")
+X: Final = "\u00d7"
+"""The multiplication sign of the ratio columns."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A Markdown table: first column left-aligned, the others right-aligned."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """One target of the issues, checked against the run."""
+
+    target: str
+    scope: str
+    measured: str
+    holds: bool | None  # None: not measured in this run
+
+
+# --- formatting -----------------------------------------------------------------------------------------
+
+
+def _us(value: float) -> str:
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _times(value: float, base: float) -> str:
+    return f"{value / base:.2f}{X}" if base > 0 else "n/a"
+
+
+def _numeric(cells: Iterable[str]) -> bool:
+    return all(c == "n/a" or c[:1].isdigit() or c[:2].lstrip("-")[:1].isdigit() for c in cells)
+
+
+def render_table(table: Table) -> str:
+    """The table as GitHub-flavoured Markdown, with its title and note; numeric columns right-aligned."""
+    lines = [f"#### {table.title}", ""] if table.title else []
+    lines.append("| " + " | ".join(table.columns) + " |")
+    align = [
+        "---:" if i and _numeric(row[i] for row in table.rows) else ":---" for i in range(len(table.columns))
+    ]
+    lines.append("|" + "|".join(align) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+    if table.note:
+        lines += ["", table.note]
+    return "\n".join(lines)
+
+
+# --- lookups --------------------------------------------------------------------------------------------
+
+
+def _formats_in(rows: Iterable[TokenRow | HttpRow | SizeRow]) -> list[str]:
+    present = {r.format for r in rows}
+    return [f for f in FORMATS if f in present] + sorted(present - set(FORMATS) - {""})
+
+
+def _token(
+    results: Results, fmt: str, op: str, impl: str, kind: str = "access", case: str = "ok"
+) -> TokenRow | None:
+    for row in results.token:
+        if (row.format, row.op, row.impl, row.kind, row.case) == (fmt, op, impl, kind, case):
+            return row
+    return None
+
+
+def _floor(results: Results, fmt: str) -> float | None:
+    row = _token(results, fmt, "verify", "floor")
+    return row.median_us if row else None
+
+
+def _http(results: Results, app: str, fmt: str, route: str, load: str = "") -> HttpRow | None:
+    for row in results.http:
+        if (row.app, row.format, row.route, row.load) == (app, fmt, route, load):
+            return row
+    return None
+
+
+def _overhead(results: Results, app: str, fmt: str) -> float | None:
+    """Server CPU µs per request of ``GET /me`` minus the open route of the same server."""
+    me = _http(results, app, fmt, "me")
+    open_ = _http(results, app, fmt, "open") or _http(results, app, "", "open")
+    if me is None or open_ is None:
+        return None
+    return me.cpu_us - open_.cpu_us
+
+
+# --- token level ----------------------------------------------------------------------------------------
+
+
+def verify_tables(results: Results) -> list[Table]:
+    """Per format: the floor, tokenbench and every peer verifying the same access token."""
+    tables = []
+    for fmt in _formats_in(results.token):
+        rows = [r for r in results.token if r.format == fmt and r.op == "verify" and r.kind == "access"]
+        if not rows:
+            continue
+        order = {"floor": 0, "tokenbench": 1}
+        rows.sort(key=lambda r: (order.get(r.impl, 2), r.median_us))
+        fastest = min(r.median_us for r in rows)
+        floor = _floor(results, fmt)
+        tables.append(
+            Table(
+                title=f"{fmt}: verify an access token",
+                columns=("implementation", "median µs", "ops/s", f"{X} fastest", f"{X} floor"),
+                rows=tuple(
+                    (
+                        f"**{r.impl}**" if r.impl == "tokenbench" else r.impl,
+                        _us(r.median_us),
+                        _rate(1e6 / r.median_us),
+                        _times(r.median_us, fastest),
+                        _times(r.median_us, floor) if floor else "n/a",
+                    )
+                    for r in rows
+                ),
+            )
+        )
+    return tables
+
+
+def operation_tables(results: Results) -> list[Table]:
+    """Per operation (issue, verify, reject; access and refresh): tokenbench in every format."""
+    tables = []
+    for op, kind, case, title in OPERATIONS:
+        rows = [
+            (fmt, row)
+            for fmt in _formats_in(results.token)
+            if (row := _token(results, fmt, op, "tokenbench", kind, case)) is not None
+        ]
+        if not rows:
+            continue
+        fastest = min(r.median_us for _, r in rows)
+        tables.append(
+            Table(
+                title=title,
+                columns=("format", "median µs", "IQR µs", "ops/s", f"{X} fastest", f"{X} floor"),
+                rows=tuple(
+                    (
+                        fmt,
+                        _us(r.median_us),
+                        _us(r.iqr_us),
+                        _rate(1e6 / r.median_us),
+                        _times(r.median_us, fastest),
+                        _times(r.median_us, floor) if (floor := _floor(results, fmt)) else "n/a",
+                    )
+                    for fmt, r in rows
+                ),
+                note=f"{X} floor: over the floor *verify* of the same format." if op != "verify" else "",
+            )
+        )
+    return tables
+
+
+# --- request level --------------------------------------------------------------------------------------
+
+
+def http_route_tables(results: Results) -> list[Table]:
+    """Per route: the service in every format (no concurrent load)."""
+    tables = []
+    for route, label in ROUTES.items():
+        rows = [
+            (fmt, row)
+            for fmt in _formats_in(results.http)
+            if (row := _http(results, "service", fmt, route)) is not None
+        ]
+        if not rows:
+            continue
+        best = min(r.cpu_us for _, r in rows)
+        request = rows[0][1].request
+        tables.append(
+            Table(
+                title=f"{request} ({label})" if route == "open" else request,
+                columns=(
+                    "format",
+                    "req/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "server CPU µs/req",
+                    f"{X} fastest",
+                    "errors",
+                ),
+                rows=tuple(
+                    (
+                        fmt,
+                        _rate(r.rps),
+                        _ms(r.p50_ms),
+                        _ms(r.p99_ms),
+                        _us(r.cpu_us),
+                        _times(r.cpu_us, best),
+                        f"{r.errors} / {r.requests}",
+                    )
+                    for fmt, r in rows
+                ),
+                note=f"{X} fastest: server CPU per request over the cheapest format's.",
+            )
+        )
+    return tables
+
+
+def auth_overhead_table(results: Results) -> Table:
+    """Server CPU of authentication per request, against the token-level verify and the minimal guard."""
+    rows = []
+    for app in ("service", "minimal-guard", "jwtauth"):
+        for fmt in _formats_in(results.http):
+            overhead = _overhead(results, app, fmt)
+            if overhead is None:
+                continue
+            me = _http(results, app, fmt, "me")
+            open_ = _http(results, app, fmt, "open") or _http(results, app, "", "open")
+            assert me is not None  # _overhead found both
+            assert open_ is not None
+            verify = _token(results, fmt, "verify", "tokenbench")
+            guard = _overhead(results, "minimal-guard", fmt)
+            rows.append(
+                (
+                    app,
+                    fmt,
+                    _us(open_.cpu_us),
+                    _us(me.cpu_us),
+                    _us(overhead),
+                    _us(verify.median_us) if verify and app != "jwtauth" else "n/a",
+                    _times(overhead, guard) if guard else "n/a",
+                )
+            )
+    return Table(
+        title="Auth overhead per request: GET /me minus the open route, server CPU",
+        columns=(
+            "app",
+            "format",
+            "open µs/req",
+            "GET /me µs/req",
+            "auth overhead µs",
+            "verify µs (token level)",
+            f"{X} minimal guard",
+        ),
+        rows=tuple(rows),
+        note=(
+            "minimal-guard: one hand-written `async def` Litestar guard calling the same `verify` "
+            "(`benchmarks/apps.py`); jwtauth: the same route behind `litestar.security.jwt.JWTAuth` "
+            "(pyjwt), jwt-hs256 only. The overhead includes what the route does with the claims "
+            "(building the response), so it is larger than the verify alone."
+        ),
+    )
+
+
+def me_throughput_table(results: Results) -> Table:
+    """``GET /me`` requests per second: service, minimal guard and JWTAuth side by side."""
+    jwtauth = _http(results, "jwtauth", "jwt-hs256", "me")
+    rows = []
+    for app in ("service", "minimal-guard", "jwtauth"):
+        for fmt in _formats_in(results.http):
+            row = _http(results, app, fmt, "me")
+            if row is not None:
+                rows.append(
+                    (
+                        app,
+                        fmt,
+                        _rate(row.rps),
+                        _ms(row.p50_ms),
+                        _ms(row.p99_ms),
+                        _times(row.rps, jwtauth.rps) if jwtauth else "n/a",
+                    )
+                )
+    return Table(
+        title="GET /me requests per second, side by side in one run",
+        columns=("app", "format", "req/s", "p50 ms", "p99 ms", f"{X} JWTAuth req/s"),
+        rows=tuple(rows),
+    )
+
+
+def _login_pair(results: Results) -> tuple[HttpRow, HttpRow] | None:
+    for row in results.http:
+        if row.route == "me" and row.load:
+            base = _http(results, row.app, row.format, "me", "")
+            if base is not None:
+                return base, row
+    return None
+
+
+def login_load_table(results: Results) -> Table | None:
+    """``GET /me`` latency alone and while clients log in continuously (argon2id hashing)."""
+    pair = _login_pair(results)
+    if pair is None:
+        return None
+    base, loaded = pair
+    return Table(
+        title=f"GET /me ({base.format}) while {loaded.load}",
+        columns=("load", "req/s", "p50 ms", "p99 ms", f"p99 {X} alone"),
+        rows=(
+            ("GET /me alone", _rate(base.rps), _ms(base.p50_ms), _ms(base.p99_ms), f"1.00{X}"),
+            (
+                f"GET /me + {loaded.load}",
+                _rate(loaded.rps),
+                _ms(loaded.p50_ms),
+                _ms(loaded.p99_ms),
+                _times(loaded.p99_ms, base.p99_ms),
+            ),
+        ),
+        note="Same connections and window both times; the login clients run in their own process.",
+    )
+
+
+def cost_stack(results: Results) -> dict[str, dict[str, float]]:
+    """Per format, server CPU µs of one ``GET /me`` split into layers that add up to the whole.
+
+    primitive = the floor verify; library = tokenbench verify minus the floor; service = the auth
+    overhead at the HTTP level minus the verify (middleware, guard, claims into the response);
+    HTTP = the open route (server, framework and HTTP for any request). Noise can make a layer
+    negative; it is kept as measured.
+    """
+    stack = {}
+    for fmt in _formats_in(results.http):
+        floor = _floor(results, fmt)
+        verify = _token(results, fmt, "verify", "tokenbench")
+        overhead = _overhead(results, "service", fmt)
+        open_ = _http(results, "service", fmt, "open")
+        if floor is None or verify is None or overhead is None or open_ is None:
+            continue
+        stack[fmt] = {
+            "primitive": floor,
+            "library": verify.median_us - floor,
+            "service": overhead - verify.median_us,
+            "HTTP": open_.cpu_us,
+        }
+    return stack
+
+
+def cost_stack_table(results: Results) -> Table:
+    """:func:`cost_stack` as a table."""
+    stack = cost_stack(results)
+    return Table(
+        title="Cost stack of one GET /me: primitive → library → service → HTTP (µs)",
+        columns=("format", *STACK_LAYERS, "total = GET /me CPU µs/req"),
+        rows=tuple(
+            (fmt, *(_us(layers[name]) for name in STACK_LAYERS), _us(sum(layers.values())))
+            for fmt, layers in stack.items()
+        ),
+        note=(
+            "primitive: the floor verify (token level); library: tokenbench verify minus the floor; "
+            "service: auth overhead at the HTTP level minus the verify; HTTP: the open route's server CPU."
+        ),
+    )
+
+
+# --- sizes ----------------------------------------------------------------------------------------------
+
+
+def sizes_table(results: Results) -> Table:
+    """Bytes of the tokens the service issued, and of the headers that carry them."""
+    rows = [r for fmt in _formats_in(results.sizes) for r in results.sizes if r.format == fmt]
+    smallest = min((r.access_bytes for r in rows), default=0)
+    return Table(
+        title="Token sizes (bytes)",
+        columns=(
+            "format",
+            "access token",
+            "refresh token",
+            "Authorization header",
+            "Cookie header",
+            f"access {X} smallest",
+        ),
+        rows=tuple(
+            (
+                r.format,
+                str(r.access_bytes),
+                str(r.refresh_bytes),
+                str(r.authorization_header_bytes),
+                str(r.cookie_header_bytes),
+                _times(r.access_bytes, smallest),
+            )
+            for r in rows
+        ),
+        note=(
+            "Headers counted as sent: `Authorization: Bearer <access>` and "
+            "`Cookie: refresh_token=<refresh>`, each with its CRLF. The claims are what "
+            "`POST /auth/login` issues (sub, role, perms, iat, nbf, exp, jti, iss, aud; refresh tokens "
+            "add fam and ver)."
+        ),
+    )
+
+
+# --- targets --------------------------------------------------------------------------------------------
+
+
+def target_checks(results: Results) -> list[TargetCheck]:
+    """Every target of the formats and benchmark issues, measured or marked as not measured."""
+    checks = []
+    for fmt in FORMATS:
+        verify = _token(results, fmt, "verify", "tokenbench")
+        floor = _floor(results, fmt)
+        if verify and floor:
+            ratio = verify.median_us / floor
+            checks.append(
+                TargetCheck(
+                    f"verify within {VERIFY_FLOOR_TARGET}{X} of the floor",
+                    fmt,
+                    f"{_us(verify.median_us)} µs vs floor {_us(floor)} µs = {ratio:.2f}{X}",
+                    ratio <= VERIFY_FLOOR_TARGET,
+                )
+            )
+        peers = [
+            r
+            for r in results.token
+            if r.format == fmt
+            and r.op == "verify"
+            and r.kind == "access"
+            and r.impl not in ("floor", "tokenbench")
+        ]
+        if verify and peers:
+            best = min(peers, key=lambda r: r.median_us)
+            checks.append(
+                TargetCheck(
+                    "verify faster than every peer",
+                    fmt,
+                    f"fastest peer {best.impl} {_us(best.median_us)} µs = "
+                    f"{best.median_us / verify.median_us:.2f}{X} tokenbench",
+                    verify.median_us < best.median_us,
+                )
+            )
+    for fmt in FORMATS:
+        service, guard = _overhead(results, "service", fmt), _overhead(results, "minimal-guard", fmt)
+        if service is not None and guard is not None:
+            checks.append(
+                TargetCheck(
+                    f"GET /me auth overhead within {OVERHEAD_TARGET}{X} of a minimal guard",
+                    fmt,
+                    f"{_us(service)} µs vs {_us(guard)} µs = {_times(service, guard)}",
+                    guard > 0 and service <= OVERHEAD_TARGET * guard,
+                )
+            )
+    ours, theirs = _http(results, "service", "jwt-hs256", "me"), _http(results, "jwtauth", "jwt-hs256", "me")
+    checks.append(
+        TargetCheck(
+            f"GET /me at least {JWTAUTH_RPS_TARGET:g}{X} the req/s of Litestar JWTAuth",
+            "jwt-hs256",
+            f"{_rate(ours.rps)} vs {_rate(theirs.rps)} req/s = {_times(ours.rps, theirs.rps)}"
+            if ours and theirs
+            else "not measured",
+            ours.rps >= JWTAUTH_RPS_TARGET * theirs.rps if ours and theirs else None,
+        )
+    )
+    pair = _login_pair(results)
+    checks.append(
+        TargetCheck(
+            f"GET /me p99 under login load within {LOGIN_P99_TARGET:g}{X} of p99 alone",
+            pair[0].format if pair else "",
+            f"{_ms(pair[1].p99_ms)} ms vs {_ms(pair[0].p99_ms)} ms = {_times(pair[1].p99_ms, pair[0].p99_ms)}"
+            if pair
+            else "not measured",
+            pair[1].p99_ms <= LOGIN_P99_TARGET * pair[0].p99_ms if pair else None,
+        )
+    )
+    return checks
+
+
+def targets_table(checks: Sequence[TargetCheck]) -> Table:
+    """The target checks as a table."""
+    mark = {True: "✅ holds", False: "❌ misses", None: "— not measured"}
+    return Table(
+        title="",
+        columns=("target", "format", "measured", "result"),
+        rows=tuple((c.target, c.scope, c.measured, mark[c.holds]) for c in checks),
+    )
+
+
+# --- the document ---------------------------------------------------------------------------------------
+
+HOW_TO_READ: Final = """\
+* **Medians from one run** on one machine. Each token-level row is the median of many rounds
+  (pytest-benchmark); each request-level row is one load window. Run it twice and single rows move by
+  several percent, more on a busy machine; read ratios between rows of the same table, measured minutes
+  apart, rather than absolute numbers.
+* **A shared, noisy machine**: the load generator, the server and anything else running share the cores
+  listed above (the load average before and after the run is in the header). On two cores the load
+  generator takes one, so requests/s are a floor for the server, not its ceiling.
+* **Server CPU µs per request** is the user + system CPU of the whole server process tree (read from
+  `/proc` before and after the window) divided by the requests served: it does not depend on how fast
+  the load generator is, and it includes the HTTP server's own threads.
+* **Auth overhead** = CPU per `GET /me` minus CPU per request of the open route on the same server. It is
+  set against the token-level verify: the difference is what the framework and the middleware cost on
+  top of the cryptography and parsing.
+* **The floor** is the primitive with the least parsing that still reads the claims (split, base64,
+  MAC/signature/decryption, JSON). It checks nothing, so it is a lower bound no real verifier reaches.
+* **python-paseto** has no implicit assertions in its API, so it verifies a token it issued itself with
+  the same claims and footer; every other peer verifies the very token tokenbench issued, with the key
+  parsed once and the algorithm pinned.
+"""
+
+
+def _header(results: Results) -> list[str]:
+    meta = results.meta
+    libs = ", ".join(f"{name} {version}" for name, version in sorted(meta.libraries.items()))
+    lines = ["# tokenbench benchmark report", ""]
+    lines.append(
+        "> Generated by `tokenbench bench` — do not edit by hand; rerun the command below to refresh it."
+    )
+    if meta.mode != "full":
+        lines += [
+            ">",
+            f"> **{meta.mode.upper()} RUN**: short load windows and few rounds, to check that everything "
+            "works (CI). The numbers are indicative only; `tokenbench bench` (no `--quick`) makes the "
+            "real report.",
+        ]
+    load = "/".join(f"{x:.2f}" for x in meta.load_before)
+    load_after = "/".join(f"{x:.2f}" for x in meta.load_after)
+    lines += [
+        "",
+        f"* **command**: `{meta.command}`",
+        f"* **machine**: {meta.cpu_model}, {meta.cores} cores, {meta.platform}; load average (1/5/15 min) "
+        f"{load} before, {load_after} after",
+        f"* **Python** {meta.python}; {libs}",
+        f"* **commit** `{meta.commit}`; started {meta.started}, took {meta.elapsed_s:.0f} s",
+        f"* **token level**: {meta.token_method}",
+        f"* **request level**: {meta.http_method}",
+    ]
+    return lines
+
+
+def _section(tables: Iterable[Table]) -> list[str]:
+    out = []
+    for table in tables:
+        out += [render_table(table), ""]
+    return out
+
+
+def _image(charts: Mapping[str, str], name: str, alt: str) -> list[str]:
+    return [f"![{alt}]({charts[name]})", ""] if name in charts else []
+
+
+def render_report(results: Results, charts: Mapping[str, str]) -> str:
+    """The whole Markdown report; ``charts`` maps chart names to paths relative to the report."""
+    lines = _header(results)
+    lines += ["", "## Targets", "", *_section([targets_table(target_checks(results))])]
+    lines += ["## How to read this", "", HOW_TO_READ]
+    lines += ["## 1. Token level", ""]
+    lines += _image(charts, "verify", "verify an access token: floor, tokenbench and peers per format")
+    lines += ["### Verify: floor, tokenbench and peers, per format", ""]
+    lines += _section(verify_tables(results))
+    lines += ["### tokenbench operations, every format", ""]
+    lines += _section(operation_tables(results))
+    lines += ["## 2. Request level", ""]
+    lines += _image(charts, "http", "requests per second per route and format")
+    lines += ["### Routes of the service, per format", ""]
+    lines += _section(http_route_tables(results))
+    lines += ["### Auth overhead against the token-level verify and a minimal guard", ""]
+    lines += _section([auth_overhead_table(results), me_throughput_table(results)])
+    lines += ["### Cost stack", ""]
+    lines += _image(charts, "cost-stack", "cost stack of GET /me from primitive to HTTP")
+    lines += _section([cost_stack_table(results)])
+    lines += ["### Login load", ""]
+    login = login_load_table(results)
+    lines += _section([login]) if login else ["Not measured in this run.", ""]
+    lines += ["## 3. Sizes", ""]
+    lines += _image(charts, "sizes", "token and header bytes per format")
+    lines += _section([sizes_table(results)])
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,105 @@
+"""The raw results of one ``tokenbench bench`` run: what the runner writes as JSON and the report reads.
+
+Frozen msgspec Structs, so a recorded run decodes into exactly these types (the report tests use one)
+and a malformed file fails loudly instead of rendering a wrong table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+__all__ = ["HttpRow", "Meta", "Results", "SizeRow", "TokenRow", "read_results", "write_results"]
+
+SCHEMA = 1
+
+
+class Meta(msgspec.Struct, frozen=True, kw_only=True):
+    """Where, when, with what and how the run measured."""
+
+    schema: int = SCHEMA
+    mode: str  # "full", "quick" or "smoke"
+    command: str
+    started: str  # ISO 8601, UTC
+    elapsed_s: float
+    commit: str
+    python: str
+    libraries: dict[str, str]
+    cpu_model: str
+    cores: int
+    platform: str
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    token_method: str
+    http_method: str
+    http_tool: str
+    http_connections: int
+    http_window_s: float
+    login_clients: int
+
+
+class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One pytest-benchmark measurement (times in microseconds)."""
+
+    format: str
+    op: str  # issue | verify | reject
+    impl: str  # floor | tokenbench | a peer name
+    kind: str  # access | refresh
+    case: str  # ok | bad-signature | garbage
+    median_us: float
+    iqr_us: float
+    mean_us: float
+    min_us: float
+    rounds: int
+
+
+class HttpRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One load window against one server."""
+
+    app: str  # service | minimal-guard | jwtauth
+    format: str
+    route: str  # open | me | refresh | login
+    request: str  # e.g. "GET /me"
+    load: str  # "" or what ran beside it, e.g. "8 clients logging in"
+    tool: str
+    connections: int
+    windows: int  # load windows behind this row; rates, latencies and CPU are their medians
+    duration_s: float  # all windows together
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float  # server CPU (user + system, whole process tree) per request
+    statuses: dict[str, int] = {}
+
+
+class SizeRow(msgspec.Struct, frozen=True, kw_only=True):
+    """Bytes on the wire of the tokens the service issued at login."""
+
+    format: str
+    access_bytes: int
+    refresh_bytes: int
+    authorization_header_bytes: int  # "Authorization: Bearer <access>\r\n"
+    cookie_header_bytes: int  # "Cookie: refresh_token=<refresh>\r\n"
+
+
+class Results(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything one run measured."""
+
+    meta: Meta
+    token: tuple[TokenRow, ...]
+    http: tuple[HttpRow, ...]
+    sizes: tuple[SizeRow, ...]
+
+
+def write_results(results: Results, path: Path) -> None:
+    """Write ``results`` as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(results), indent=2) + b"\n")
+
+
+def read_results(path: Path) -> Results:
+    """Read a results file written by :func:`write_results`."""
+    return msgspec.json.decode(path.read_bytes(), type=Results)

@@ -1,0 +1,78 @@
+"""``tokenbench bench`` end to end: real servers, real load, a report with every section and format.
+
+The run uses the hidden ``--smoke`` plan (every step of ``--quick`` with the shortest windows, ~50 s);
+``--quick`` itself only lengthens the windows.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.report import FORMATS
+from benchmarks.results import read_results
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("bench")
+    report = out / "report.md"
+    completed = subprocess.run(
+        [sys.executable, "-m", "service.cli", "bench", "--smoke", "--report", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return report, completed.stderr
+
+
+def test_bench_writes_a_report_with_every_section_and_every_format(run: tuple[Path, str]) -> None:
+    report, _ = run
+    text = report.read_text()
+    assert "**SMOKE RUN**" in text.split("## Targets")[0]
+    for heading in (
+        "## Targets",
+        "## How to read this",
+        "## 1. Token level",
+        "## 2. Request level",
+        "## 3. Sizes",
+    ):
+        assert heading in text
+    for route in ("GET /health/live", "GET /me", "POST /auth/refresh", "POST /auth/login"):
+        assert f"#### {route}" in text
+    for fmt in FORMATS:
+        assert f"#### {fmt}: verify an access token" in text
+        assert f"| service | {fmt} |" in text
+        assert f"| minimal-guard | {fmt} |" in text
+    assert "| jwtauth | jwt-hs256 |" in text
+    assert "while 8 clients log in continuously" in text
+
+
+def test_bench_writes_raw_json_and_charts_beside_the_report(run: tuple[Path, str]) -> None:
+    report, _ = run
+    results = read_results(report.with_suffix(".json"))
+    assert {r.format for r in results.token} == set(FORMATS)
+    assert {r.format for r in results.sizes} == set(FORMATS)
+    # every request of every window got a 2xx answer: the tokens, cookies and logins were real
+    assert all(r.errors == 0 and r.requests > 0 for r in results.http), [
+        (r.app, r.format, r.route, r.statuses) for r in results.http if r.errors or not r.requests
+    ]
+    for chart in ("verify", "http", "cost-stack", "sizes"):
+        path = report.parent / "report" / f"{chart}.png"
+        assert path.read_bytes()[:4] == b"\x89PNG"
+        assert f"(report/{chart}.png)" in report.read_text()
+
+
+def test_bench_shows_its_progress_step_by_step(run: tuple[Path, str]) -> None:
+    _, stderr = run
+    steps = [line for line in stderr.splitlines() if line.startswith("[")]
+    assert steps[0].startswith("[ 1/39")
+    assert steps[-1].startswith("[39/39")
+    assert "token level" in steps[0]
