@@ -20,6 +20,7 @@ from typing import TypeAlias
 
 from benchmarks.cli import register as register_bench
 from formats import KeyConfigError
+from service.attacks.cli import register as register_attacks
 from service.commands.inspect import register as register_inspect
 from service.commands.keys import register as register_keys
 from service.commands.serve import register as register_serve
@@ -37,6 +38,7 @@ REGISTRARS: tuple[Registrar, ...] = (
     register_users,
     register_keys,
     register_inspect,
+    register_attacks,
     register_bench,
 )
 

@@ -1,0 +1,174 @@
+"""``tokenbench attacks``: run the catalog against the service, format by format, and print the matrix.
+
+Without ``--url`` each format's service is started in-process on temporary storage
+(:mod:`service.attacks.inprocess`) and the start-up attacks start their own. With ``--url`` the suite
+attacks a running service (its format read from ``GET /health``) as the user given by ``--username`` and
+a password on standard input; ``--keys-dir`` hands it the service's key files, modelling a leaked or
+co-issuer key (without them the rows that need a key are "not run"). Exit status 1 if any attack got
+through or the service answered 5xx, 2 on a usage or connection problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from formats import FormatName
+from service.attacks.catalog import ATTACKS
+from service.attacks.inprocess import in_process_service
+from service.attacks.matrix import (
+    SHORT,
+    Report,
+    Status,
+    cell_status,
+    failures,
+    render_json,
+    render_markdown,
+    summary,
+)
+from service.attacks.model import Attack
+from service.attacks.runner import Cell, HarnessError, JkuListener, read_active_key, run_format
+from service.attacks.target import ServiceTarget
+
+__all__ = ["DOC_COMMAND", "register", "run_in_process", "run_remote"]
+
+DOC_COMMAND: Final = "tokenbench attacks --markdown docs/failure-modes.md"
+TERSE: Final = {
+    Status.ACCEPTED: "ACCEPTED",
+    Status.ERROR: "ERROR",
+    Status.UNEXPECTED: "unexpected",
+    Status.NOT_RUN: "not run",
+    Status.STRUCTURAL: "n/a structural",
+    Status.DEPLOYMENT: "n/a deployment",
+    Status.POLICY: "policy",
+    Status.REJECTED_AND_REFUSED: "401 + start-up",
+    Status.REJECTED: "401",
+    Status.REFUSED: "start-up",
+    Status.HELD: "held",
+}
+IN_PROCESS: Final = "started in-process per format on temporary storage, issuer and audience configured"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``tokenbench attacks``."""
+    parser = subparsers.add_parser(
+        "attacks", help="run the attack catalog against the service and print the failure-mode matrix"
+    )
+    parser.add_argument(
+        "--format",
+        default="all",
+        choices=["all", *(f.value for f in FormatName)],
+        help="format to attack in-process (default: all four)",
+    )
+    parser.add_argument("--url", help="attack a running service instead (its format comes from /health)")
+    parser.add_argument("--username", help="with --url: the user to log in as (password on stdin)")
+    parser.add_argument(
+        "--keys-dir", type=Path, help="with --url: the service's key directory (a leaked key)"
+    )
+    parser.add_argument(
+        "--refresh-grace", type=int, default=10, help="with --url: the service's TOKENBENCH_REFRESH_GRACE"
+    )
+    parser.add_argument("--markdown", type=Path, metavar="PATH", help="write the matrix page here")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write every cell and variant as JSON here")
+    parser.set_defaults(run=_run)
+
+
+def run_in_process(names: Sequence[FormatName], attacks: Sequence[Attack] = ATTACKS) -> Report:
+    """Start each format's service in-process and run ``attacks`` against it."""
+    cells: dict[tuple[str, FormatName], Cell] = {}
+    jku = JkuListener()
+    try:
+        for name in names:
+            with in_process_service(name) as service:
+                target = ServiceTarget(
+                    service.client,
+                    username=service.username,
+                    password=service.password,
+                    refresh_grace=service.settings.refresh_grace,
+                    shift=service.clock.advance,
+                )
+                key = read_active_key(service.settings.keys_dir, name)
+                found = run_format(name, attacks, target=target, username=service.username, key=key, jku=jku)
+            cells.update({(attack_id, name): cell for attack_id, cell in found.items()})
+    finally:
+        jku.close()
+    return Report(target=IN_PROCESS, formats=tuple(names), attacks=tuple(attacks), cells=cells)
+
+
+def run_remote(
+    url: str,
+    *,
+    username: str,
+    password: str,
+    keys_dir: Path | None,
+    refresh_grace: int,
+    attacks: Sequence[Attack] = ATTACKS,
+) -> Report:
+    """Attack the running service at ``url``."""
+    jku = JkuListener()
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            target = ServiceTarget(client, username=username, password=password, refresh_grace=refresh_grace)
+            name = FormatName(target.health()["format"])
+            key = read_active_key(keys_dir, name) if keys_dir is not None else None
+            found = run_format(
+                name, attacks, target=target, username=username, key=key, jku=jku, startup=False
+            )
+    finally:
+        jku.close()
+    cells = {(attack_id, name): cell for attack_id, cell in found.items()}
+    return Report(target=url, formats=(name,), attacks=tuple(attacks), cells=cells)
+
+
+def render_text(report: Report) -> str:
+    """The matrix for a terminal: one line per row, then the summary and anything that got through."""
+    names = report.formats
+    width = max(len(a.id) for a in report.attacks)
+    lines = [f"{'attack':<{width}}  " + "  ".join(f"{SHORT[n]:<14}" for n in names)]
+    for attack in report.attacks:
+        statuses = [TERSE[cell_status(report.cell(attack, n))] for n in names]
+        lines.append(f"{attack.id:<{width}}  " + "  ".join(f"{s[:14]:<14}" for s in statuses))
+    lines.append("")
+    for name, counts in summary(report).items():
+        shown = ", ".join(f"{status.value}: {count}" for status, count in counts.items() if count)
+        lines.append(f"{name.value}: {shown}")
+    got_through = list(failures(report))
+    lines.append("")
+    lines.append("GOT THROUGH:" if got_through else "No attack got through.")
+    lines += [f"  {line}" for line in got_through]
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        if args.url:
+            if not args.username:
+                print("tokenbench: error: --url needs --username (password on stdin)", file=sys.stderr)
+                return 2
+            password = sys.stdin.readline().rstrip("\r\n")
+            report = run_remote(
+                args.url,
+                username=args.username,
+                password=password,
+                keys_dir=args.keys_dir,
+                refresh_grace=args.refresh_grace,
+            )
+        else:
+            names = list(FormatName) if args.format == "all" else [FormatName(args.format)]
+            report = run_in_process(names)
+    except (HarnessError, httpx.HTTPError) as exc:
+        print(f"tokenbench: error: {exc}", file=sys.stderr)
+        return 2
+    print(render_text(report))
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(render_markdown(report, command=DOC_COMMAND), encoding="utf-8")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(render_json(report), encoding="utf-8")
+    return 1 if report.failed else 0

@@ -1,0 +1,274 @@
+"""Rows for DESIGN.md principles the catalog does not spell out.
+
+* one spelling per token, and a payload that is a UTF-8 JSON object whose claims have the right types;
+* refresh-token replay recognised by the token's identity (``jti``), never by its string;
+* the two kinds never interchangeable, and each credential accepted only where it belongs;
+* a token signed by anyone but the service is refused, whatever key id it names;
+* logout ends the refresh family at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from formats import Kind, forge
+from service.attacks import attacker
+from service.attacks.claims import rotated_token_still_verifies
+from service.attacks.context import Context, read_claims
+from service.attacks.model import (
+    BAD_SIGNATURE,
+    CLAIMS_INVALID,
+    ES256,
+    HS256,
+    LOCAL,
+    MALFORMED,
+    REJECT,
+    REVOKED,
+    UNKNOWN_KEY,
+    WRONG_KIND,
+    Attack,
+    NeedsKeyError,
+    Observation,
+    Probe,
+    Section,
+    Verdict,
+    Via,
+    every,
+)
+
+__all__ = ["ATTACKS"]
+
+ACCEPTS: Final = Verdict.ACCEPTS
+REJECTS: Final = Verdict.REJECTS
+MISSING: Final = "missing_credentials"
+
+
+# --- PAYLOAD-NOT-JSON-OBJECT -------------------------------------------------------------------------
+
+
+def payload_shape(ctx: Context) -> Iterator[Probe]:
+    """Validly signed payloads that are not one UTF-8 JSON object."""
+    claims = forge.json_bytes(ctx.claims())
+    is_jwt = ctx.format in (HS256, ES256)
+    for label, payload, jwt_verdict, paseto_verdict in (
+        ("a JSON array of the claims", b"[" + claims + b"]", REJECTS, ACCEPTS),
+        ('a JSON string "admin"', b'"admin"', REJECTS, ACCEPTS),
+        ("a JSON number", b"42", REJECTS, REJECTS),
+        ("JSON null", b"null", REJECTS, REJECTS),
+        ("the claims with trailing garbage", claims + b" x", REJECTS, REJECTS),
+        ("the claims behind a UTF-8 byte order mark", b"\xef\xbb\xbf" + claims, ACCEPTS, ACCEPTS),
+        ("the claims in UTF-16", claims.decode().encode("utf-16-le"), ACCEPTS, ACCEPTS),
+        ("invalid UTF-8 inside a string", claims.replace(b'"admin"', b'"adm\xffin"'), REJECTS, REJECTS),
+        ("100000 nested arrays", b"[" * 100_000 + b"]" * 100_000, REJECTS, REJECTS),
+    ):
+        verdict = jwt_verdict if is_jwt else paseto_verdict
+        yield Probe(label, ctx.mint(payload), MALFORMED, library=verdict)
+
+
+# --- CLAIM-KIND-MARKERS ------------------------------------------------------------------------------
+
+
+def kind_markers(ctx: Context) -> Iterator[Probe]:
+    """fam/ver belong to refresh tokens only, and together; a refresh binding without them is not one."""
+    access = ctx.claims(Kind.ACCESS)
+    refresh = ctx.claims(Kind.REFRESH)
+    yield Probe(
+        "access token carrying fam and ver",
+        ctx.mint({**access, "fam": "f", "ver": 0}),
+        WRONG_KIND,
+        library=ACCEPTS,
+    )
+    no_markers = {k: v for k, v in refresh.items() if k not in ("fam", "ver")}
+    yield Probe(
+        "refresh token without fam and ver",
+        ctx.mint(no_markers, kind=Kind.REFRESH),
+        WRONG_KIND,
+        via=Via.COOKIE,
+        library=ACCEPTS,
+    )
+    yield Probe(
+        "refresh token with fam only",
+        ctx.mint({**no_markers, "fam": refresh["fam"]}, kind=Kind.REFRESH),
+        CLAIMS_INVALID,
+        via=Via.COOKIE,
+        library=ACCEPTS,
+    )
+    yield Probe(
+        "refresh token with ver = -1",
+        ctx.mint({**refresh, "ver": -1}, kind=Kind.REFRESH),
+        CLAIMS_INVALID,
+        via=Via.COOKIE,
+        library=ACCEPTS,
+    )
+    yield Probe(
+        'refresh token with ver = "1"',
+        ctx.mint({**refresh, "ver": "1"}, kind=Kind.REFRESH),
+        CLAIMS_INVALID,
+        via=Via.COOKIE,
+        library=ACCEPTS,
+    )
+
+
+# --- TOKEN-WRONG-PLACE -------------------------------------------------------------------------------
+
+
+def wrong_place(ctx: Context) -> Iterator[Probe]:
+    """Genuine credentials where they do not belong: each counts only in its one place."""
+    access, refresh = ctx.sample(Kind.ACCESS), ctx.sample(Kind.REFRESH)
+    yield Probe(
+        "refresh token as bearer on /auth/refresh (no cookie)",
+        refresh,
+        MISSING,
+        via=Via.REFRESH_BEARER,
+        library=None,
+    )
+    yield Probe(
+        "access token as refresh_token cookie on /admin/users",
+        access,
+        MISSING,
+        via=Via.ACCESS_COOKIE,
+        library=None,
+    )
+    yield Probe(
+        "access token in the query string (?access_token=)", access, MISSING, via=Via.QUERY, library=None
+    )
+    yield Probe(
+        "access token under the Basic scheme", f"Basic {access}", MISSING, via=Via.AUTHORIZATION, library=None
+    )
+
+
+# --- KEY-FOREIGN-SIGNER ------------------------------------------------------------------------------
+
+
+def foreign_signer(ctx: Context) -> Iterator[Probe]:
+    """Well-formed tokens made with the attacker's own key: naming the service's key id, or the attacker's."""
+    payload = ctx.claims()
+    implicit = ctx.implicit(Kind.ACCESS)
+    if ctx.format is HS256:
+        sign = forge.hmac_signer(attacker.local_key()[0])
+        own = forge.jws(ctx.header(kid="attacker"), payload, sign=sign)
+        named = forge.jws(ctx.header(), payload, sign=sign)
+    elif ctx.format is ES256:
+        sign = forge.ecdsa_signer(ec.generate_private_key(ec.SECP256R1()))
+        own = forge.jws(ctx.header(kid="attacker"), payload, sign=sign)
+        named = forge.jws(ctx.header(), payload, sign=sign)
+    elif ctx.format is LOCAL:
+        key, _, lid = attacker.local_key()
+        own = forge.v4_local(key, payload, footer={"kid": lid}, implicit=implicit)
+        named = forge.v4_local(key, payload, footer=ctx.footer(), implicit=implicit)
+    else:
+        secret, _, pid = attacker.ed25519_keypair()
+        own = forge.v4_public(secret, payload, footer={"kid": pid}, implicit=implicit)
+        named = forge.v4_public(secret, payload, footer=ctx.footer(), implicit=implicit)
+    yield Probe("attacker key, the service's key id", named, BAD_SIGNATURE)
+    yield Probe("attacker key, the attacker's key id", own, UNKNOWN_KEY)
+
+
+# --- REPLAY-RESPELLED-REFRESH ------------------------------------------------------------------------
+
+
+def _respelled(ctx: Context, token: str) -> str:
+    """The same refresh token (same claims, same jti), spelled differently: re-signed or re-encrypted."""
+    claims = read_claims(ctx.format, token, ctx.key)
+    if claims is None:
+        raise NeedsKeyError("needs the service's key files to read the refresh token")
+    reordered = dict(reversed(claims.items()))
+    return ctx.mint(json.dumps(reordered, separators=(", ", ": ")).encode(), kind=Kind.REFRESH)
+
+
+def respelled_replay(ctx: Context) -> Iterator[Observation]:
+    """R1 -> R2; R1 re-spelled (same jti, other bytes) after the grace window must count as R1's reuse."""
+    api = ctx.require_http()
+    ctx.require_key()
+    session = api.login()
+    rotated = api.refresh(session.refresh)
+    if rotated.status != 200 or rotated.refresh_token is None:
+        yield api.judge("first rotation R1 -> R2 (setup)", rotated, "200")
+        return
+    respelled = _respelled(ctx, session.refresh)
+    api.advance(api.refresh_grace + 1)
+    yield api.judge("R1 re-spelled (same jti) after the grace window", api.refresh(respelled), REVOKED)
+    yield api.judge(
+        "R2 after the re-spelled reuse (family revoked)", api.refresh(rotated.refresh_token), REVOKED
+    )
+
+
+# --- LIFECYCLE-LOGOUT-REFRESH ------------------------------------------------------------------------
+
+
+def logout_refresh(ctx: Context) -> Iterator[Observation]:
+    """After logout the refresh token is dead; after logout-all every session of the user is."""
+    api = ctx.require_http()
+    session = api.login()
+    logout = api.logout(session.refresh)
+    if logout.status != 204:
+        yield api.judge("logout (setup)", logout, "204")
+        return
+    yield api.judge("refresh token of a logged-out session", api.refresh(session.refresh), REVOKED)
+    yield api.judge("logout again with the same token", api.logout(session.refresh), REVOKED)
+    first, second = api.login(), api.login()
+    done = api.logout_all(first.access)
+    if done.status != 204:
+        yield api.judge("logout-all (setup)", done, "204")
+        return
+    yield api.judge("refresh token of another session after logout-all", api.refresh(second.refresh), REVOKED)
+
+
+ATTACKS: Final = (
+    Attack(
+        "PAYLOAD-NOT-JSON-OBJECT",
+        "Validly signed payload that is not one UTF-8 JSON object (array, string, BOM, UTF-16, garbage)",
+        Section.PRINCIPLES,
+        every(REJECT),
+        probes=payload_shape,
+        library_note="Both libraries use json.loads: a BOM and UTF-16 pass; pyseto also takes arrays.",
+        extra=True,
+    ),
+    Attack(
+        "CLAIM-KIND-MARKERS",
+        "Kind markers out of place: fam/ver on an access token, missing or mistyped on a refresh token",
+        Section.PRINCIPLES,
+        every(REJECT),
+        probes=kind_markers,
+        extra=True,
+    ),
+    Attack(
+        "TOKEN-WRONG-PLACE",
+        "Genuine credentials in the wrong place: bearer on refresh, cookie on API, query string, Basic",
+        Section.PRINCIPLES,
+        every(REJECT),
+        probes=wrong_place,
+        library_note="Transport, not token: no library call is involved.",
+        extra=True,
+    ),
+    Attack(
+        "KEY-FOREIGN-SIGNER",
+        "Well-formed token signed by the attacker's own key, naming the service's key id or its own",
+        Section.PRINCIPLES,
+        every(REJECT),
+        probes=foreign_signer,
+        extra=True,
+    ),
+    Attack(
+        "REPLAY-RESPELLED-REFRESH",
+        "Rotated refresh token replayed in another spelling (same jti, other bytes)",
+        Section.PRINCIPLES,
+        every(REJECT),
+        scenario=respelled_replay,
+        library_check=rotated_token_still_verifies,
+        extra=True,
+    ),
+    Attack(
+        "LIFECYCLE-LOGOUT-REFRESH",
+        "Refresh token used after logout, or after logout-all from another session",
+        Section.PRINCIPLES,
+        every(REJECT),
+        scenario=logout_refresh,
+        library_check=rotated_token_still_verifies,
+        extra=True,
+    ),
+)

@@ -1,0 +1,15 @@
+"""The attack suite, run once per test session against all four formats (in-process, temporary storage)."""
+
+from __future__ import annotations
+
+import pytest
+
+from formats import FormatName
+from service.attacks.cli import run_in_process
+from service.attacks.matrix import Report
+
+
+@pytest.fixture(scope="session")
+def attack_report() -> Report:
+    """Every attack against every format: one in-process service per format, about ten seconds in all."""
+    return run_in_process(list(FormatName))

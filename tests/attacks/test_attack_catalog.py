@@ -1,0 +1,94 @@
+"""The suite covers the catalog: every row, with the catalog's expected outcome per format.
+
+``CATALOG.md`` here is a copy of ``../shared/attacks/CATALOG.md`` (the project's attack catalog), so the
+check runs on a fresh clone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from formats import FormatName
+from service.attacks.catalog import ATTACKS, BY_ID
+from service.attacks.model import Attack, Expect
+
+CATALOG = Path(__file__).with_name("CATALOG.md")
+_ROW = re.compile(r"\| `([A-Z0-9-]+)` \|")
+
+DEVIATIONS = {
+    ("PASETO-NONCE-MISUSE", FormatName.PASETO_V4_LOCAL): (
+        Expect.STARTUP,
+        Expect.HOLD,
+        "the guard is the issuing code never passing a nonce (source check + distinct nonces of real tokens)",
+    ),
+    **{
+        ("REFRESH-CONCURRENT-RACE", name): (
+            Expect.REJECT,
+            Expect.HOLD,
+            "DESIGN.md's grace window answers a concurrent retry with the same successor: one lineage",
+        )
+        for name in FormatName
+    },
+    **{
+        ("LIFECYCLE-REVOKED-ACCESS", name): (
+            Expect.REJECT,
+            Expect.POLICY,
+            "DESIGN.md keeps access tokens stateless: revoked at exp, the refresh family at once",
+        )
+        for name in FormatName
+    },
+}
+"""Where the suite's expected outcome differs from the catalog's legend, and why (shown in the matrix)."""
+
+
+def catalog_rows() -> dict[str, list[Expect]]:
+    rows = {}
+    for line in CATALOG.read_text(encoding="utf-8").splitlines():
+        match = _ROW.match(line)
+        if match:
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+            rows[match.group(1)] = [Expect(cell) for cell in cells[3:7]]
+    return rows
+
+
+def test_catalog_copy_has_every_section_row() -> None:
+    assert len(catalog_rows()) == 46
+
+
+def test_every_catalog_row_is_an_attack_of_the_suite() -> None:
+    assert sorted(set(catalog_rows()) - set(BY_ID)) == []
+
+
+def test_only_rows_marked_extra_are_missing_from_the_catalog() -> None:
+    extra = {attack.id for attack in ATTACKS if attack.extra}
+    assert set(BY_ID) - set(catalog_rows()) == extra
+    assert len(extra) >= 5
+
+
+def test_attacks_keep_the_catalog_order() -> None:
+    catalog_order = list(catalog_rows())
+    assert [attack.id for attack in ATTACKS if not attack.extra] == catalog_order
+
+
+@pytest.mark.parametrize("attack_id", list(catalog_rows()))
+def test_expected_outcome_per_format_is_the_catalogs(attack_id: str) -> None:
+    attack = BY_ID[attack_id]
+    for name, legend in zip(FormatName, catalog_rows()[attack_id], strict=True):
+        expected = attack.applies[name].expect
+        deviation = DEVIATIONS.get((attack_id, name))
+        if deviation is None:
+            assert expected is legend, f"{attack_id} in {name}: catalog says {legend}, suite says {expected}"
+        else:
+            assert (legend, expected) == deviation[:2]
+            assert attack.applies[name].why, "a deviation from the catalog must say why in the matrix"
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[attack.id for attack in ATTACKS])
+def test_every_attack_has_a_way_to_run_and_a_reason_where_it_does_not_apply(attack: Attack) -> None:
+    assert attack.probes or attack.scenario or attack.startup or attack.check
+    for name, applicability in attack.applies.items():
+        if not applicability.applies:
+            assert applicability.why, f"{attack.id}/{name} is {applicability.expect} without a reason"
