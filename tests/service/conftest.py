@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -190,3 +196,96 @@ def redis_url() -> str:
         REDIS_URL, 6379, "start Redis (e.g. `redis-server --daemonize yes`) or set TOKENBENCH_TEST_REDIS_URL"
     )
     return REDIS_URL
+
+
+# --- tokenbench serve as a real process -------------------------------------------------------
+
+CHEAP_ARGON2_ENV = {
+    "TOKENBENCH_ARGON2_TIME_COST": "1",
+    "TOKENBENCH_ARGON2_MEMORY_COST": "8",
+    "TOKENBENCH_ARGON2_PARALLELISM": "1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def demo_passwords(self) -> dict[str, str]:
+        """The passwords ``--demo`` printed, by user name."""
+        return dict(re.findall(r"^\s+(\w+)\s+role \w+\s+password (\S+)$", self.output(), re.MULTILINE))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+
+
+def start_server(state: Path, format_name: str, *args: str, env: dict[str, str] | None = None) -> Server:
+    port = free_port()
+    log = state / f"serve-{port}.log"
+    environ = {
+        **os.environ,
+        **CHEAP_ARGON2_ENV,
+        "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{state / 'tokenbench.db'}",
+        "TOKENBENCH_KEYS_DIR": str(state / "keys"),
+        "TOKENBENCH_COOKIE_SECURE": "false",
+        "TOKENBENCH_FORMAT": format_name,
+        **(env or {}),
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"tokenbench serve exited with {process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.stop()
+    pytest.fail(f"tokenbench serve did not answer /health within 30 s:\n{server.output()}")
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start ``tokenbench serve`` on a free port with temporary SQLite and keys; stopped at the end."""
+    servers: list[Server] = []
+
+    def start(format_name: str, *args: str, env: dict[str, str] | None = None) -> Server:
+        server = start_server(tmp_path, format_name, *args, env=env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def cheap_argon2_env() -> dict[str, str]:
+    return dict(CHEAP_ARGON2_ENV)

@@ -4,14 +4,8 @@ directory, driven over real HTTP with httpx. Then a restart: users and sessions 
 from __future__ import annotations
 
 import os
-import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,94 +15,10 @@ from formats import FormatName
 
 pytestmark = pytest.mark.e2e
 
-CHEAP_ARGON2_ENV = {
-    "TOKENBENCH_ARGON2_TIME_COST": "1",
-    "TOKENBENCH_ARGON2_MEMORY_COST": "8",
-    "TOKENBENCH_ARGON2_PARALLELISM": "1",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    url: str
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-
-
-def start_server(state: Path, format_name: str, *args: str, env: dict[str, str] | None = None) -> Server:
-    port = free_port()
-    log = state / f"serve-{port}.log"
-    environ = {
-        **os.environ,
-        **CHEAP_ARGON2_ENV,
-        "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{state / 'tokenbench.db'}",
-        "TOKENBENCH_KEYS_DIR": str(state / "keys"),
-        "TOKENBENCH_COOKIE_SECURE": "false",
-        "TOKENBENCH_FORMAT": format_name,
-        **(env or {}),
-    }
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            env=environ,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"tokenbench serve exited with {process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop()
-    pytest.fail(f"tokenbench serve did not answer /health within 30 s:\n{server.output()}")
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator:
-    servers: list[Server] = []
-
-    def start(format_name: str, *args: str, env: dict[str, str] | None = None) -> Server:
-        server = start_server(tmp_path, format_name, *args, env=env)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def demo_passwords(output: str) -> dict[str, str]:
-    return dict(re.findall(r"^\s+(\w+)\s+role \w+\s+password (\S+)$", output, re.MULTILINE))
-
 
 def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatName) -> None:
     server = serve(format_name.value, "--demo")
-    passwords = demo_passwords(server.output())
+    passwords = server.demo_passwords()
     assert set(passwords) == {"admin", "alice"}
 
     with httpx.Client(base_url=server.url) as alice:
@@ -163,7 +73,7 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
 
 def test_strict_server_revokes_the_family_on_reuse_over_http(serve) -> None:
     server = serve("paseto-v4-public", "--demo", env={"TOKENBENCH_REFRESH_GRACE": "0"})
-    password = demo_passwords(server.output())["alice"]
+    password = server.demo_passwords()["alice"]
     with httpx.Client(base_url=server.url) as client:
         client.post("/auth/login", json={"username": "alice", "password": password})
         stolen = client.cookies["refresh_token"]
@@ -176,10 +86,10 @@ def test_strict_server_revokes_the_family_on_reuse_over_http(serve) -> None:
     assert httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": current}).status_code == 401
 
 
-def create_user(state: Path, username: str, password: str, role: str) -> None:
+def create_user(state: Path, username: str, password: str, role: str, argon2_env: dict[str, str]) -> None:
     env = {
         **os.environ,
-        **CHEAP_ARGON2_ENV,
+        **argon2_env,
         "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{state / 'tokenbench.db'}",
     }
     result = subprocess.run(
@@ -205,8 +115,8 @@ def create_user(state: Path, username: str, password: str, role: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_users_keys_and_sessions_survive_a_restart(serve, tmp_path: Path) -> None:
-    create_user(tmp_path, "carol", "carol-password", "user")
+def test_users_keys_and_sessions_survive_a_restart(serve, tmp_path: Path, cheap_argon2_env) -> None:
+    create_user(tmp_path, "carol", "carol-password", "user", cheap_argon2_env)
     first = serve("jwt-es256")
     with httpx.Client(base_url=first.url) as client:
         login = client.post("/auth/login", json={"username": "carol", "password": "carol-password"})
