@@ -553,6 +553,10 @@ HOW_TO_READ: Final = """\
 * **Auth overhead** = CPU per `GET /me` minus CPU per request of the open route on the same server. It is
   set against the token-level verify: the difference is what the framework and the middleware cost on
   top of the cryptography and parsing.
+* **Ratios of requests/s carry the fixed cost of every request.** With an open route costing `C` µs of
+  server CPU and two auth layers costing `a` and `b` µs on top, the req/s ratio is `(C + b) / (C + a)`,
+  not `b / a`: the slower the machine's HTTP path, the closer every auth layer's req/s gets to the
+  others'. The auth-overhead table compares the layers themselves.
 * **The floor** is the primitive with the least parsing that still reads the claims (split, base64,
   MAC/signature/decryption, JSON). It checks nothing, so it is a lower bound no real verifier reaches.
 * **python-paseto** has no implicit assertions in its API, so it verifies a token it issued itself with

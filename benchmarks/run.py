@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -507,8 +508,9 @@ def run_http_level(
 
 
 def _chains(port: int, login: HttpRequest, count: int) -> tuple[str, ...]:
-    """Fresh refresh cookies, one per connection of a refresh-chain window."""
-    return tuple(_login(port, login).refresh for _ in range(count))
+    """Fresh refresh cookies, one per connection of a refresh-chain window (logins run concurrently)."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return tuple(session.refresh for session in pool.map(lambda _: _login(port, login), range(count)))
 
 
 def _sizes(fmt: FormatName, session: _Session) -> SizeRow:
