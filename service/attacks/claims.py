@@ -125,6 +125,7 @@ def exp_type(ctx: Context) -> Iterator[Probe]:
 
 def aud_mismatch(ctx: Context) -> Iterator[Probe]:
     """A token for another audience, without one, and with a list."""
+    ctx.require_key()
     if ctx.profile is Profile.SERVICE and ctx.audience is None:
         raise NotThisDeploymentError("no audience configured (TOKENBENCH_AUDIENCE unset)")
     audience = ctx.audience or "tokenbench-api"
@@ -145,6 +146,7 @@ def aud_mismatch(ctx: Context) -> Iterator[Probe]:
 
 def iss_mismatch(ctx: Context) -> Iterator[Probe]:
     """A token from another issuer, from a prefix of ours, without one, and with a list."""
+    ctx.require_key()
     if ctx.profile is Profile.SERVICE and ctx.issuer is None:
         raise NotThisDeploymentError("no issuer configured (TOKENBENCH_ISSUER unset)")
     issuer = ctx.issuer or "https://tokenbench.local"

@@ -54,9 +54,10 @@ def _oversized(ctx: Context, size: int) -> str:
 
 def oversized(ctx: Context) -> Iterator[Probe]:
     """Megabyte tokens with an invalid signature: refused before any base64, JSON or crypto work."""
-    yield Probe("1 MiB bearer token", _oversized(ctx, MIB), MALFORMED)
-    yield Probe("8 MiB bearer token", _oversized(ctx, 8 * MIB), MALFORMED)
-    yield Probe("1 MiB refresh cookie", _oversized(ctx, MIB), MALFORMED, via=Via.COOKIE)
+    too_large = frozenset({401, 431})  # a server in front may refuse the header itself
+    yield Probe("1 MiB bearer token", _oversized(ctx, MIB), MALFORMED, statuses=too_large)
+    yield Probe("8 MiB bearer token", _oversized(ctx, 8 * MIB), MALFORMED, statuses=too_large)
+    yield Probe("1 MiB refresh cookie", _oversized(ctx, MIB), MALFORMED, via=Via.COOKIE, statuses=too_large)
 
 
 # --- PARSE-MALFORMED-B64 -----------------------------------------------------------------------------

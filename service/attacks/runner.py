@@ -153,10 +153,15 @@ def _probe_observations(attack: Attack, context: Context, target: ServiceTarget)
 
 
 def _guarded(run: Iterable[Observation]) -> list[Observation]:
+    """The observations of a check or scenario; the rest is "not run" if it needs what the run lacks."""
+    seen: list[Observation] = []
     try:
-        return list(run)
+        seen.extend(run)
     except (NeedsKeyError, CannotWaitError) as exc:
-        return [Observation("every variant", Outcome.NOT_RUN, str(exc))]
+        seen.append(
+            Observation("the remaining variants" if seen else "every variant", Outcome.NOT_RUN, str(exc))
+        )
+    return seen
 
 
 def library_observations(attack: Attack, name: FormatName, key: KeyMaterial) -> list[LibraryObservation]:

@@ -181,9 +181,9 @@ class ServiceTarget:
         """Send ``probe`` and judge the reply against its expected status and code."""
         try:
             response = self.send(probe)
-        except httpx.LocalProtocolError as exc:
+        except httpx.LocalProtocolError:
             return Observation(
-                probe.variant, Outcome.NOT_RUN, f"the HTTP client cannot send it ({exc})", probe.code
+                probe.variant, Outcome.NOT_RUN, "the HTTP client refuses to send it", probe.code
             )
         except _TRANSPORT_REFUSALS as exc:
             outcome = Outcome.REJECTED if 431 in probe.statuses else Outcome.ERROR
