@@ -55,7 +55,7 @@ def verify_figure(results: Results) -> Figure | None:
         for i, r in enumerate(mine):
             ax.text(r.median_us, i, f" {r.median_us:,.1f}", va="center", fontsize=7)
     fig.suptitle("Verify an access token: floor, tokenbench, peers")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig
 
 
@@ -101,7 +101,7 @@ def cost_stack_figure(results: Results) -> Figure | None:
     stack = cost_stack(results)
     if not stack:
         return None
-    fig, ax = plt.subplots(figsize=(9, 1.5 + 0.6 * len(stack)))
+    fig, ax = plt.subplots(figsize=(9, 2.0 + 0.6 * len(stack)))
     formats = list(stack)
     left = [0.0] * len(formats)
     for i, layer in enumerate(STACK_LAYERS):
@@ -111,7 +111,7 @@ def cost_stack_figure(results: Results) -> Figure | None:
     ax.invert_yaxis()
     ax.set_xlabel("server CPU µs per GET /me")
     ax.set_title("Where one GET /me spends its CPU: primitive → library → service → HTTP", fontsize=10)
-    ax.legend(fontsize=8, ncols=4, loc="lower right")
+    ax.legend(fontsize=8, ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
     return fig
 
