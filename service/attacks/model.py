@@ -188,6 +188,10 @@ class Via(enum.StrEnum):
     """``Cookie: refresh_token=<token>`` on ``GET /admin/users`` (where only the bearer header counts)."""
     QUERY = "query"
     """``GET /admin/users?access_token=<token>`` (RFC 6750 §2.3, which this service does not accept)."""
+    TWO_BEARERS = "two-bearers"
+    """Two ``Authorization: Bearer`` headers on ``GET /admin/users``: ``token``, then ``second``."""
+    TWO_COOKIES = "two-cookies"
+    """``Cookie: refresh_token=<token>; refresh_token=<second>`` on ``POST /auth/refresh``."""
 
 
 class Verdict(enum.StrEnum):
@@ -205,6 +209,7 @@ class Probe:
     library's ordinary call does with the same token, as recorded in the catalog; ``None`` when the
     comparison means nothing (the variant exists only because of how the service transports tokens).
     ``only`` restricts the probe to one profile (e.g. surrounding whitespace, which HTTP strips anyway).
+    ``second`` is the other credential of a probe that sends two (``Via.TWO_BEARERS``, ``Via.TWO_COOKIES``).
     """
 
     variant: str
@@ -214,6 +219,7 @@ class Probe:
     library: Verdict | None = Verdict.REJECTS
     statuses: frozenset[int] = frozenset({401})
     only: Profile | None = None
+    second: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,37 @@ def wrong_place(ctx: Context) -> Iterator[Probe]:
     )
 
 
+# --- CREDENTIAL-AMBIGUITY ---------------------------------------------------------------------------
+
+
+def ambiguous_credentials(ctx: Context) -> Iterator[Probe]:
+    """Two credentials in one request: which one counts is a parser's choice, so neither should.
+
+    Two refresh cookies is what cookie tossing produces: a sibling subdomain plants its own
+    ``refresh_token`` (Domain=parent), the browser sends both, and a service that picks one may rotate
+    the attacker's session for the victim (session fixation).
+    """
+    if ctx.http is None:
+        return
+    victim, attacker_session = ctx.http.login(), ctx.http.login()
+    yield Probe(
+        "two bearer headers (the user's, then another session's)",
+        victim.access,
+        MALFORMED,
+        via=Via.TWO_BEARERS,
+        second=attacker_session.access,
+        library=None,
+    )
+    yield Probe(
+        "two refresh_token cookies (the victim's, then one planted by an attacker)",
+        victim.refresh,
+        MALFORMED,
+        via=Via.TWO_COOKIES,
+        second=attacker_session.refresh,
+        library=None,
+    )
+
+
 # --- KEY-FOREIGN-SIGNER ------------------------------------------------------------------------------
 
 
@@ -242,6 +273,15 @@ ATTACKS: Final = (
         Section.PRINCIPLES,
         every(REJECT),
         probes=wrong_place,
+        library_note="Transport, not token: no library call is involved.",
+        extra=True,
+    ),
+    Attack(
+        "CREDENTIAL-AMBIGUITY",
+        "Two credentials in one request (two bearer headers; two refresh cookies, as cookie tossing plants)",
+        Section.PRINCIPLES,
+        every(REJECT),
+        probes=ambiguous_credentials,
         library_note="Transport, not token: no library call is involved.",
         extra=True,
     ),

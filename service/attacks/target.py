@@ -175,6 +175,15 @@ class ServiceTarget:
             return self._request("POST", "/auth/refresh", headers={"Authorization": b"Bearer " + token})
         if probe.via is Via.ACCESS_COOKIE:
             return self._request("GET", _PROTECTED, headers={"Cookie": b"refresh_token=" + token})
+        if probe.via is Via.TWO_BEARERS:
+            headers = [
+                ("Authorization", b"Bearer " + token),
+                ("Authorization", f"Bearer {probe.second}".encode()),
+            ]
+            return self._request("GET", _PROTECTED, headers=headers)
+        if probe.via is Via.TWO_COOKIES:
+            cookie = b"refresh_token=" + token + f"; refresh_token={probe.second}".encode()
+            return self._request("POST", "/auth/refresh", headers={"Cookie": cookie})
         return self._request("GET", _PROTECTED, params={"access_token": token.decode("latin-1")})
 
     def attack(self, probe: Probe) -> Observation:

@@ -21,6 +21,13 @@ GOT_THROUGH = {
     ("CROSS-FORMAT-KEY-REUSE", FormatName.PASETO_V4_LOCAL): (
         "reported to the lead: no start-up check compares the v4.local key with the HS256 secret"
     ),
+    **{
+        ("CREDENTIAL-AMBIGUITY", name): (
+            "service bug (reported): with two refresh_token cookies the last one counts, so a cookie planted "
+            "by a sibling subdomain is rotated for the victim; two Authorization headers are refused"
+        )
+        for name in FormatName
+    },
 }
 """Cells where an attack currently gets through; strict xfail, so a fix turns them into failures to remove."""
 
