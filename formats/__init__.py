@@ -24,6 +24,7 @@ from formats.errors import (
     TokenUnknownKey,
     TokenWrongKind,
 )
+from formats.keys import refuse_shared_key_material
 from formats.registry import FORMATS
 
 __all__ = [
@@ -64,5 +65,9 @@ def load(
     policy: ClaimPolicy | None = None,
     clock: Clock | None = None,
 ) -> TokenFormat:
-    """The format ``name`` with its key ring read from ``keys_dir/<name>/``."""
+    """The format ``name`` with its key ring read from ``keys_dir/<name>/``.
+
+    Refuses a ring whose secret bytes are also another format's key in ``keys_dir``.
+    """
+    refuse_shared_key_material(Path(keys_dir), name)
     return FORMATS[FormatName(name)].load(Path(keys_dir), policy=policy, clock=clock)

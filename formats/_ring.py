@@ -29,6 +29,20 @@ MAX_TOKEN_CHARS: Final = 8192
 PARSE-OVERSIZED-TOKEN). The service applies the same cap to the header and cookie."""
 
 _KID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,128}\Z")
+_TEXT: Final = frozenset(range(32, 127)) | {9, 10, 13}
+
+
+def refuse_text_secret(secret: bytes, *, source: str, what: str, fix: str) -> None:
+    """Refuse a symmetric key that is printable text: a passphrase, or a PEM/SSH/JWK key pasted as bytes.
+
+    32 random bytes are all printable with probability (98/256)^32, about 1e-13; a human-chosen secret
+    almost always is (catalog WEAK-SYMMETRIC-KEY: 'my-super-secret-key-for-jwt-2024!' is 33 bytes).
+    """
+    if all(b in _TEXT for b in secret):
+        raise KeyConfigError(
+            f"{source}: {what} is printable text (a passphrase, or a PEM/SSH/JWK key), "
+            f"not random bytes; {fix}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +136,11 @@ class RingFormat(Generic[K]):
     def generate_key_text(cls) -> str:
         """A new secret key as key-file text."""
 
+    @classmethod
+    @abstractmethod
+    def _material(cls, key: K) -> bytes | None:
+        """The secret bytes of ``key`` (None for a public-only key), to refuse one key used by two formats."""
+
     @abstractmethod
     def _check_ring(self) -> None:
         """Refuse rings the format cannot use (e.g. an active key without its private part)."""
@@ -132,6 +151,11 @@ class RingFormat(Generic[K]):
     def key_id_of(cls, key_text: str, *, source: str) -> str:
         """The key id of ``key_text``, validating it on the way."""
         return cls.parse_key(key_text, source=source)[0]
+
+    @classmethod
+    def key_material_of(cls, key_text: str, *, source: str) -> bytes | None:
+        """The secret bytes of ``key_text`` (None if it holds no secret), validating it on the way."""
+        return cls._material(cls.parse_key(key_text, source=source)[1])
 
     @classmethod
     def from_key_texts(

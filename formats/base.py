@@ -63,6 +63,11 @@ class TokenFormat(Protocol):
         """The key id of a key-file text; raises ``KeyConfigError`` naming ``source`` if unusable."""
         ...
 
+    @classmethod
+    def key_material_of(cls, key_text: str, *, source: str) -> bytes | None:
+        """The secret bytes of a key-file text (None for a public key); used to refuse shared keys."""
+        ...
+
     @property
     def active_kid(self) -> str:
         """Key id of the key that issues new tokens."""

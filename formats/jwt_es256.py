@@ -87,6 +87,12 @@ class JwtEs256(JwtFormat[EcKey]):
         d = b64url_encode(private.private_numbers().private_value.to_bytes(_COORD, "big"))
         return json.dumps({**pub, "kid": kid, "d": d})
 
+    @classmethod
+    def _material(cls, key: EcKey) -> bytes | None:
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.private_numbers().private_value.to_bytes(_COORD, "big")
+        return None
+
     def _verify_key(self, key: EcKey) -> ec.EllipticCurvePublicKey:
         return key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
 

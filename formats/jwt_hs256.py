@@ -11,13 +11,13 @@ from typing import Any, ClassVar, Final
 
 from formats._codec import b64url_encode
 from formats._jwt_common import JwtFormat, jwk_bytes, parse_jwk
+from formats._ring import refuse_text_secret
 from formats.base import FormatName
 from formats.errors import KeyConfigError, TokenBadSignature
 
 __all__ = ["JwtHs256"]
 
 MIN_SECRET_BYTES: Final = 32
-_TEXT: Final = frozenset(range(32, 127)) | {9, 10, 13}
 _DER_EC_PUBLIC_KEY: Final = bytes.fromhex(
     "3059301306072a8648ce3d0201"
 )  # SEQUENCE { SEQUENCE { id-ecPublicKey
@@ -43,11 +43,7 @@ def check_secret(secret: bytes, *, source: str) -> bytes:
             f"{source}: HS256 secret is an EC public key (DER or raw point); "
             f"a public key must never be an HMAC secret; {fix}"
         )
-    if all(b in _TEXT for b in secret):
-        raise KeyConfigError(
-            f"{source}: HS256 secret is printable text (a passphrase, or a PEM/SSH/JWK public key), "
-            f"not random bytes; {fix}"
-        )
+    refuse_text_secret(secret, source=source, what="HS256 secret", fix=fix)
     return secret
 
 
@@ -70,6 +66,10 @@ class JwtHs256(JwtFormat[bytes]):
         k = b64url_encode(secrets.token_bytes(MIN_SECRET_BYTES))
         kid = jwk_thumbprint({"k": k, "kty": "oct"})
         return json.dumps({"kty": "oct", "alg": "HS256", "use": "sig", "kid": kid, "k": k})
+
+    @classmethod
+    def _material(cls, key: bytes) -> bytes:
+        return key
 
     def _verify_key(self, key: bytes) -> bytes:
         return key

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from formats._ring import KeyFile, key_files, read_key_text, write_key_file
 from formats.base import FormatName
+from formats.errors import KeyConfigError
 from formats.registry import FORMATS
 
-__all__ = ["KeyFile", "generate_key_file", "list_key_files"]
+__all__ = ["KeyFile", "generate_key_file", "list_key_files", "refuse_shared_key_material"]
 
 
 def generate_key_file(keys_dir: Path, name: FormatName | str) -> KeyFile:
@@ -34,3 +35,33 @@ def list_key_files(keys_dir: Path, name: FormatName | str) -> list[KeyFile]:
         KeyFile(path=p, kid=fmt.key_id_of(read_key_text(p), source=str(p)), active=i == len(paths) - 1)
         for i, p in enumerate(paths)
     ]
+
+
+def refuse_shared_key_material(keys_dir: Path, name: FormatName | str) -> None:
+    """Refuse a ring of ``name`` whose secret bytes are also a key of another format in ``keys_dir``.
+
+    The same 32 bytes as an HS256 secret and a v4.local key (or a P-256 scalar, or an Ed25519 seed) tie the
+    formats together: recovering or misusing the key in one breaks the other (catalog
+    CROSS-FORMAT-KEY-REUSE; PASETO "key = material + parameters"). Other formats' unreadable files are
+    their own start-up's problem and are skipped here.
+    """
+    fmt = FORMATS[FormatName(name)]
+    ours: dict[bytes, Path] = {}
+    for path in key_files(keys_dir, fmt.name, fmt.key_file_suffix):
+        material = fmt.key_material_of(read_key_text(path), source=str(path))
+        if material is not None:
+            ours[material] = path
+    for other_name, other in FORMATS.items():
+        if other_name == fmt.name:
+            continue
+        for path in key_files(keys_dir, other_name, other.key_file_suffix):
+            try:
+                material = other.key_material_of(read_key_text(path), source=str(path))
+            except KeyConfigError:
+                continue
+            if material is not None and material in ours:
+                raise KeyConfigError(
+                    f"{ours[material]}: holds the same key bytes as {path}; a key belongs to one format, "
+                    f"so generate a separate one with `tokenbench keys rotate --format {fmt.name.value}` "
+                    "and delete the shared file"
+                )

@@ -12,6 +12,7 @@ from Cryptodome.Cipher import ChaCha20
 
 from formats._codec import b64url_encode
 from formats._paseto_common import PasetoFormat, pae, parse_paserk, paserk_id
+from formats._ring import refuse_text_secret
 from formats.base import FormatName
 from formats.errors import TokenMalformed
 
@@ -51,12 +52,22 @@ class PasetoV4Local(PasetoFormat[bytes]):
     def parse_key(cls, text: str, *, source: str) -> tuple[str, bytes]:
         """A ``k4.local`` PASERK of exactly 32 bytes; its id is the ``k4.lid`` of that PASERK."""
         _, key = parse_paserk(text, source=source, accepted={"k4.local.": KEY_BYTES})
+        refuse_text_secret(
+            key,
+            source=source,
+            what="k4.local key",
+            fix="generate a random one with `tokenbench keys generate`",
+        )
         return paserk_id("k4.lid.", text), key
 
     @classmethod
     def generate_key_text(cls) -> str:
         """32 random bytes as a ``k4.local`` PASERK."""
         return "k4.local." + b64url_encode(secrets.token_bytes(KEY_BYTES))
+
+    @classmethod
+    def _material(cls, key: bytes) -> bytes:
+        return key
 
     def _check_signing_key(self, key: bytes) -> None:
         self._issuer = pyseto.Key.new(4, "local", key)

@@ -92,6 +92,10 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
         _, secret = nacl.bindings.crypto_sign_keypair()
         return "k4.secret." + b64url_encode(secret)
 
+    @classmethod
+    def _material(cls, key: Ed25519Key) -> bytes | None:
+        return None if key.secret is None else key.secret[:32]
+
     def _check_signing_key(self, key: Ed25519Key) -> None:
         if key.secret is None:
             raise KeyConfigError(
