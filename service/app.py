@@ -17,7 +17,6 @@ from typing import Final
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -110,15 +109,16 @@ def create_app(
                 }
             ),
         ),
-        logging_config=LoggingConfig(
-            loggers={"tokenbench": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False}},
-            log_exceptions="never",
-            configure_root_logger=False,
-        ),
+        logging_config=None,  # the tokenbench logger is configured by the process (app_from_env, CLI)
     )
 
 
 def app_from_env() -> Litestar:
     """The ASGI server's factory: settings from ``os.environ`` (already validated by the CLI)."""
-    logging.getLogger("tokenbench").setLevel(logging.INFO)
+    logger = logging.getLogger("tokenbench")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("tokenbench: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     return create_app(Settings.from_env(os.environ))
