@@ -54,6 +54,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidToken",
     "MissingCredentials",
+    "NotFound",
     "exception_handlers",
 ]
 
@@ -113,6 +114,13 @@ class InvalidCredentials(ApiError):
     status_code = 401
     code = "invalid_credentials"
     challenge = BEARER
+
+
+class NotFound(ApiError):
+    """Nothing at this path (404)."""
+
+    status_code = 404
+    code = "not_found"
 
 
 class InsufficientRole(ApiError):

@@ -13,7 +13,7 @@ from litestar import Response, get
 from litestar.params import FromPath
 
 from service.auth.middleware import EXCLUDE_FROM_AUTH
-from service.errors import error_response
+from service.errors import NotFound
 from service.services import ServicesDep
 
 __all__ = ["route_handlers", "well_known"]
@@ -24,7 +24,7 @@ async def well_known(name: FromPath[str], services: ServicesDep) -> Response[Any
     """The document ``name`` of this deployment's format, or 404."""
     documents: Mapping[str, Any] = services.fmt.well_known()
     if name not in documents:
-        return error_response(404, f"no /.well-known/{name[:64]} for format {services.fmt.name}", "not_found")
+        raise NotFound(f"no /.well-known/{name[:64]} for format {services.fmt.name}")
     return Response(documents[name], headers={"Cache-Control": "public, max-age=300"})
 
 
