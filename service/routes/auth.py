@@ -74,11 +74,21 @@ def _refresh_cookie(services: Services, value: str, max_age: int) -> Cookie:
     )
 
 
+_REFRESH_COOKIE_NAME: Final = REFRESH_COOKIE.encode()
+
+
 def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
-    """The refresh cookie, refusing an oversized Cookie header before parsing it."""
+    """The one refresh cookie, refusing an oversized Cookie header before parsing it.
+
+    Two ``refresh_token`` cookies in one request are refused rather than resolved: a cookie planted for a
+    parent domain or another path (cookie tossing) would otherwise decide whose session is refreshed.
+    """
     raw = [value for name, value in request.scope["headers"] if name == b"cookie"]
     if sum(len(value) for value in raw) > MAX_CREDENTIAL_BYTES:
         raise InvalidToken("Cookie header over 8 KiB", code="token_malformed")
+    names = [pair.split(b"=", 1)[0].strip() for value in raw for pair in value.split(b";")]
+    if names.count(_REFRESH_COOKIE_NAME) > 1:
+        raise InvalidToken("more than one refresh_token cookie", code="token_malformed")
     token = request.cookies.get(REFRESH_COOKIE)
     if not token:
         raise MissingCredentials("no refresh_token cookie; log in first")

@@ -58,6 +58,23 @@ def test_refresh_with_a_garbage_cookie_is_401_malformed(api) -> None:
     assert response.json()["code"] == "token_malformed"
 
 
+def test_two_refresh_cookies_in_one_request_are_refused_not_resolved(api) -> None:
+    api.login_as("alice")
+    victim = api.refresh_cookie
+    api.client.cookies.clear()
+    api.login_as("admin")
+    planted = api.refresh_cookie
+    api.client.cookies.clear()
+    for cookie in (
+        f"refresh_token={victim}; refresh_token={planted}",
+        f"refresh_token={planted}; a=b; refresh_token={victim}",
+    ):
+        response = api.client.post("/auth/refresh", headers={"Cookie": cookie})
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_malformed"
+    assert "set-cookie" not in response.headers
+
+
 def test_refresh_with_an_access_token_in_the_cookie_is_401_wrong_kind(api) -> None:
     response = refresh_with(api, api.token_as("alice"))
     assert response.status_code == 401
