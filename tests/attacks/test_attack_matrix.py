@@ -10,25 +10,7 @@ from service.attacks.catalog import ATTACKS, BY_ID
 from service.attacks.matrix import Report, Status, cell_status
 from service.attacks.model import Outcome
 
-GOT_THROUGH = {
-    ("WEAK-SYMMETRIC-KEY", FormatName.PASETO_V4_LOCAL): (
-        "formats bug (reported to the lead): a 32-byte printable passphrase is accepted as a k4.local key, "
-        "while jwt-hs256 refuses printable secrets"
-    ),
-    ("CROSS-FORMAT-KEY-REUSE", FormatName.JWT_HS256): (
-        "reported to the lead: no start-up check compares the HS256 secret with the v4.local key"
-    ),
-    ("CROSS-FORMAT-KEY-REUSE", FormatName.PASETO_V4_LOCAL): (
-        "reported to the lead: no start-up check compares the v4.local key with the HS256 secret"
-    ),
-    **{
-        ("CREDENTIAL-AMBIGUITY", name): (
-            "service bug (reported): with two refresh_token cookies the last one counts, so a cookie planted "
-            "by a sibling subdomain is rotated for the victim; two Authorization headers are refused"
-        )
-        for name in FormatName
-    },
-}
+GOT_THROUGH: dict[tuple[str, FormatName], str] = {}
 """Cells where an attack currently gets through; strict xfail, so a fix turns them into failures to remove."""
 
 

@@ -98,8 +98,7 @@ def test_attacks_against_a_running_service_get_nowhere(served_es256: Served) -> 
         refresh_grace=1,
     )
     assert report.formats == (FormatName.JWT_ES256,)
-    known = ("CREDENTIAL-AMBIGUITY ",)  # reported; strict xfail in test_attack_matrix.py
-    assert [line for line in failures(report) if not line.startswith(known)] == []
+    assert list(failures(report)) == []
     outcomes = [obs for cell in report.cells.values() for obs in cell.service]
     assert [obs for obs in outcomes if obs.outcome is Outcome.UNEXPECTED] == []
     not_run = {obs.seen for obs in outcomes if obs.outcome is Outcome.NOT_RUN}
