@@ -7,6 +7,7 @@ only), ``Max-Age`` = the refresh lifetime. Token responses are ``Cache-Control: 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -77,6 +78,15 @@ def _refresh_cookie(services: Services, value: str, max_age: int) -> Cookie:
 _REFRESH_COOKIE_NAME: Final = REFRESH_COOKIE.encode()
 
 
+def _rate_limit_key(username: str, client: str) -> str:
+    """The login counter's key: per user name (case-folded) and address, as a fixed-size digest.
+
+    A digest, not the name itself: case folding can triple a name's length (U+FB03 folds to "ffi"), and a key
+    too long for the store's column would turn a hostile name into a 503 on PostgreSQL.
+    """
+    return hashlib.blake2b(f"{username.casefold()}|{client}".encode(), digest_size=16).hexdigest()
+
+
 def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
     """The one refresh cookie, refusing an oversized Cookie header before parsing it.
 
@@ -104,7 +114,7 @@ async def login(
     if limit is not None:
         client = request.client.host if request.client else "-"
         await services.stores.rate_limiter.hit(
-            f"{data.username.casefold()}|{client}",
+            _rate_limit_key(data.username, client),
             limit=limit.count,
             period=limit.period,
             now=services.clock().timestamp(),

@@ -171,3 +171,11 @@ def test_login_rate_limit_is_shared_state(client) -> None:
         for _ in range(6)
     ]
     assert statuses == [401] * 5 + [429]
+
+
+def test_login_with_a_name_that_casefolds_long_is_refused_not_unavailable(client) -> None:
+    """256 characters are allowed, and "ﬃ".casefold() is "ffi": the rate-limit key must still fit."""
+    test_client, _ = client
+    response = test_client.post("/auth/login", json={"username": "\ufb03" * 256, "password": "guess"})
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "invalid_credentials"
