@@ -19,7 +19,7 @@ Variables (default; accepted values):
 * ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
-  KiB; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``4``)
+  KiB; at least 8 per lane; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``4``)
 """
 
 from __future__ import annotations
@@ -181,6 +181,7 @@ class Settings:
                 parallelism=reader.integer("ARGON2_PARALLELISM", 4, low=1, high=64),
             ),
         )
+        _check_argon2(settings.argon2)
         if env is Environment.PRODUCTION:
             _check_production(settings)
         return settings
@@ -198,6 +199,17 @@ class Settings:
 
 def _default_database_url() -> Secret:
     return Secret(DEFAULT_DATABASE_URL, shown=DEFAULT_DATABASE_URL)
+
+
+def _check_argon2(params: Argon2Params) -> None:
+    # Argon2 needs 8 KiB of memory per lane (RFC 9106 §3.1); less fails on the first hash, not here.
+    if params.memory_cost < 8 * params.parallelism:
+        raise SettingsError(
+            f"{PREFIX}ARGON2_MEMORY_COST",
+            f"must be at least 8 KiB per lane, {8 * params.parallelism} for "
+            f"{PREFIX}ARGON2_PARALLELISM={params.parallelism}",
+            str(params.memory_cost),
+        )
 
 
 def _check_production(settings: Settings) -> None:
