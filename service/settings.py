@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, TypeVar
 
+from redis.asyncio.connection import parse_url as parse_redis_url
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -305,6 +306,10 @@ class _Reader:
             return None
         if not value.startswith(_REDIS_SCHEMES):
             raise SettingsError(PREFIX + name, "must start with redis://, rediss:// or unix://")
+        try:
+            parse_redis_url(value)
+        except ValueError as exc:  # e.g. a port or query option that is not a number
+            raise SettingsError(PREFIX + name, f"must be a valid Redis URL ({exc})") from None
         try:
             shown = make_url(value).render_as_string(hide_password=True)
         except (ArgumentError, ValueError):

@@ -101,6 +101,8 @@ BAD_VALUES = [
     ("TOKENBENCH_DATABASE_URL", "not a url"),
     ("TOKENBENCH_DATABASE_URL", "postgresql://db"),
     ("TOKENBENCH_REDIS_URL", "memcached://cache"),
+    ("TOKENBENCH_REDIS_URL", "redis://cache:63790x/0"),
+    ("TOKENBENCH_REDIS_URL", "redis://cache:6379/0?socket_timeout=soon"),
     ("TOKENBENCH_ACCESS_TTL", "0"),
     ("TOKENBENCH_ACCESS_TTL", "-5"),
     ("TOKENBENCH_ACCESS_TTL", "15m"),
