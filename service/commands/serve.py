@@ -23,7 +23,7 @@ from service.auth.roles import Role
 from service.commands.users import set_user
 from service.keyring import load_format
 from service.passwords import PasswordHasher
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 from service.stores import StoreError, open_stores
 
 __all__ = ["DEMO_USERS", "register"]
@@ -91,7 +91,12 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
     stores = open_stores(settings)
     try:
         await stores.startup()
-        await stores.sessions.ping()
+        try:
+            await stores.sessions.ping()
+        except StoreError as exc:
+            if settings.redis_url is None:
+                raise
+            raise SettingsError("TOKENBENCH_REDIS_URL", str(exc)) from exc
         if demo:
             hasher = PasswordHasher(settings.argon2)
             lines = []

@@ -222,3 +222,12 @@ def test_development_generates_a_missing_key_with_a_warning(tmp_path: Path, capl
     assert "development only" in caplog.records[0].getMessage()
     ensure_keys(settings)  # an existing ring is left alone
     assert len(list_key_files(tmp_path, "jwt-es256")) == 1
+
+
+def test_an_unreachable_redis_refuses_to_start_naming_redis(monkeypatch, capsys, tmp_path: Path) -> None:
+    monkeypatch.setenv("TOKENBENCH_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("TOKENBENCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("TOKENBENCH_REDIS_URL", "redis://127.0.0.1:1/0")
+    assert main(["serve", "--port", "1"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("tokenbench: error: TOKENBENCH_REDIS_URL: redis unavailable"), lines
