@@ -175,7 +175,10 @@ class RingFormat(Generic[K]):
             if kid in keys:
                 raise KeyConfigError(f"{source}: key id {kid!r} appears twice in the ring; remove one copy")
             keys[kid] = key
-        return cls(keys, kid, policy=policy, clock=clock)
+        try:
+            return cls(keys, kid, policy=policy, clock=clock)
+        except KeyConfigError as exc:  # the active key cannot issue: name its file (the last source)
+            raise KeyConfigError(f"{source}: {exc}") from exc
 
     @classmethod
     def ephemeral(cls, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:

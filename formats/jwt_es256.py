@@ -104,7 +104,7 @@ class JwtEs256(JwtFormat[EcKey]):
     def _check_signing_key(self, key: EcKey) -> None:
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise KeyConfigError(
-                f"{self.name}: the newest key {self._active_kid!r} has no private part (d) and cannot sign; "
+                f"the newest {self.name} key {self._active_kid!r} has no private part (d) and cannot sign; "
                 "add a private JWK or run `tokenbench keys rotate --format jwt-es256`"
             )
 

@@ -99,7 +99,7 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
     def _check_signing_key(self, key: Ed25519Key) -> None:
         if key.secret is None:
             raise KeyConfigError(
-                f"{self.name}: the newest key {self._active_kid!r} is a k4.public key and cannot sign; "
+                f"the newest {self.name} key {self._active_kid!r} is a k4.public key and cannot sign; "
                 "add a k4.secret key or run `tokenbench keys rotate --format paseto-v4-public`"
             )
         self._issuer = pyseto.Key.from_paserk("k4.secret." + b64url_encode(key.secret))

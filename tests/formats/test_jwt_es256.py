@@ -96,9 +96,10 @@ def test_public_only_active_key_is_refused_because_it_cannot_sign(
     write_key_file: WriteKey, tmp_path: Path
 ) -> None:
     write_key_file(NAME, JwtEs256.generate_key_text())
-    write_key_file(NAME, public_only(JwtEs256.generate_key_text()))
+    path = write_key_file(NAME, public_only(JwtEs256.generate_key_text()))
     with pytest.raises(KeyConfigError, match="no private part") as refused:
         load(NAME, tmp_path)
+    assert str(path) in str(refused.value)
     assert "tokenbench keys rotate --format jwt-es256" in str(refused.value)
 
 

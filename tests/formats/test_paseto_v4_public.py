@@ -98,9 +98,10 @@ def test_public_only_active_key_is_refused_because_it_cannot_sign(
     write_key_file: WriteKey, tmp_path: Path
 ) -> None:
     write_key_file(NAME, PasetoV4Public.generate_key_text())
-    write_key_file(NAME, public_paserk(PasetoV4Public.generate_key_text()))
+    path = write_key_file(NAME, public_paserk(PasetoV4Public.generate_key_text()))
     with pytest.raises(KeyConfigError, match=r"k4\.public key and cannot sign") as refused:
         load(NAME, tmp_path)
+    assert str(path) in str(refused.value)
     assert "tokenbench keys rotate --format paseto-v4-public" in str(refused.value)
 
 
