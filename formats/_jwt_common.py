@@ -123,36 +123,34 @@ class JwtFormat(RingFormat[VK]):
         return check_claims(claims, kind=kind, policy=self._policy, now=self._clock())
 
 
-def parse_jwk(text: str, *, source: str, kty: str, alg: str) -> tuple[str, dict[str, Any]]:
-    """Parse a JWK (RFC 7517) key file: a JSON object with ``kty``, ``kid`` and, if present, ``alg``."""
+def parse_jwk(text: str, *, source: str, kty: str, alg: str, fix: str) -> tuple[str, dict[str, Any]]:
+    """Parse a JWK (RFC 7517) key file: a JSON object with ``kty``, ``kid`` and, if present, ``alg``.
+
+    Every refusal names ``source`` and ends with ``fix`` (how to get a usable key for the format).
+    """
     try:
         jwk = json.loads(text)
     except ValueError as exc:
-        raise KeyConfigError(
-            f"{source}: not a JWK (JSON); expected a {kty} JWK, e.g. from `tokenbench keys generate`"
-        ) from exc
+        raise KeyConfigError(f"{source}: not a JWK (JSON); expected a {kty} JWK; {fix}") from exc
     if not isinstance(jwk, dict):
-        raise KeyConfigError(f"{source}: a JWK is a JSON object")
+        raise KeyConfigError(f"{source}: a JWK is a JSON object; {fix}")
     if jwk.get("kty") != kty:
-        raise KeyConfigError(f"{source}: JWK kty is {jwk.get('kty')!r}, this format needs {kty!r}")
+        raise KeyConfigError(f"{source}: JWK kty is {jwk.get('kty')!r}, this format needs {kty!r}; {fix}")
     if jwk.get("alg", alg) != alg:
-        raise KeyConfigError(f"{source}: JWK alg is {jwk.get('alg')!r}, this format needs {alg!r}")
+        raise KeyConfigError(f"{source}: JWK alg is {jwk.get('alg')!r}, this format needs {alg!r}; {fix}")
     if "kid" not in jwk:
-        raise KeyConfigError(
-            f"{source}: JWK has no kid; add one or regenerate with `tokenbench keys generate`"
-        )
+        raise KeyConfigError(f"{source}: JWK has no kid; add one or {fix}")
     return check_kid(jwk["kid"], source=source), jwk
 
 
-def jwk_bytes(jwk: dict[str, Any], member: str, *, source: str) -> bytes:
+def jwk_bytes(jwk: dict[str, Any], member: str, *, source: str, fix: str) -> bytes:
     """A base64url member of a JWK, in its one canonical spelling."""
     value = jwk.get(member)
     if not isinstance(value, str):
-        raise KeyConfigError(f"{source}: JWK member {member!r} is missing")
+        raise KeyConfigError(f"{source}: JWK member {member!r} is missing; {fix}")
     try:
         return b64url_decode(value)
     except TokenMalformed as exc:
         raise KeyConfigError(
-            f"{source}: JWK member {member!r} is not canonical base64url ({exc}); "
-            "regenerate the key with `tokenbench keys generate`"
+            f"{source}: JWK member {member!r} is not canonical base64url ({exc}); {fix}"
         ) from exc

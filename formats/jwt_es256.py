@@ -21,6 +21,7 @@ __all__ = ["JwtEs256"]
 
 _ECDSA: Final = ec.ECDSA(hashes.SHA256())
 _COORD: Final = 32
+_FIX: Final = "regenerate it with `tokenbench keys generate --format jwt-es256`"
 
 EcKey = ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey
 
@@ -52,30 +53,25 @@ class JwtEs256(JwtFormat[EcKey]):
     @classmethod
     def parse_key(cls, text: str, *, source: str) -> tuple[str, EcKey]:
         """An ``EC`` JWK on ``P-256`` whose point is on the curve (and ``d`` matches it, if present)."""
-        kid, jwk = parse_jwk(text, source=source, kty="EC", alg=cls.alg)
+        kid, jwk = parse_jwk(text, source=source, kty="EC", alg=cls.alg, fix=_FIX)
         if jwk.get("crv") != "P-256":
-            raise KeyConfigError(
-                f"{source}: JWK crv is {jwk.get('crv')!r}; ES256 needs a P-256 key "
-                "(regenerate with `tokenbench keys generate --format jwt-es256`)"
-            )
-        x, y = (jwk_bytes(jwk, m, source=source) for m in ("x", "y"))
+            raise KeyConfigError(f"{source}: JWK crv is {jwk.get('crv')!r}; ES256 needs a P-256 key; {_FIX}")
+        x, y = (jwk_bytes(jwk, m, source=source, fix=_FIX) for m in ("x", "y"))
         if len(x) != _COORD or len(y) != _COORD:
-            raise KeyConfigError(f"{source}: P-256 coordinates x and y are 32 bytes each")
+            raise KeyConfigError(f"{source}: P-256 coordinates x and y are 32 bytes each; {_FIX}")
         public = ec.EllipticCurvePublicNumbers(
             int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
         )
         try:
             if "d" in jwk:
-                d = jwk_bytes(jwk, "d", source=source)
+                d = jwk_bytes(jwk, "d", source=source, fix=_FIX)
                 if len(d) != _COORD:
-                    raise KeyConfigError(f"{source}: P-256 private scalar d is 32 bytes")
+                    raise KeyConfigError(f"{source}: P-256 private scalar d is 32 bytes; {_FIX}")
                 key: EcKey = ec.EllipticCurvePrivateNumbers(int.from_bytes(d, "big"), public).private_key()
             else:
                 key = public.public_key()
         except ValueError as exc:
-            raise KeyConfigError(
-                f"{source}: not a valid P-256 key ({exc}); regenerate with `tokenbench keys generate`"
-            ) from exc
+            raise KeyConfigError(f"{source}: not a valid P-256 key ({exc}); {_FIX}") from exc
         return kid, key
 
     @classmethod

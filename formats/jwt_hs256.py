@@ -18,6 +18,7 @@ from formats.errors import KeyConfigError, TokenBadSignature
 __all__ = ["JwtHs256"]
 
 MIN_SECRET_BYTES: Final = 32
+_FIX: Final = "generate a random one with `tokenbench keys generate --format jwt-hs256`"
 _DER_EC_PUBLIC_KEY: Final = bytes.fromhex(
     "3059301306072a8648ce3d0201"
 )  # SEQUENCE { SEQUENCE { id-ecPublicKey
@@ -31,19 +32,18 @@ def jwk_thumbprint(members: dict[str, str]) -> str:
 
 def check_secret(secret: bytes, *, source: str) -> bytes:
     """Refuse secrets an attacker can guess, and public keys passed off as secrets (key confusion)."""
-    fix = "generate a random one with `tokenbench keys generate --format jwt-hs256`"
     if not secret:
-        raise KeyConfigError(f"{source}: HS256 secret is empty; {fix}")
+        raise KeyConfigError(f"{source}: HS256 secret is empty; {_FIX}")
     if len(secret) < MIN_SECRET_BYTES:
         raise KeyConfigError(
-            f"{source}: HS256 secret is {len(secret)} bytes, at least {MIN_SECRET_BYTES} are required; {fix}"
+            f"{source}: HS256 secret is {len(secret)} bytes, at least {MIN_SECRET_BYTES} are required; {_FIX}"
         )
     if secret.startswith(_DER_EC_PUBLIC_KEY) or (len(secret) == 65 and secret[0] == 4):
         raise KeyConfigError(
             f"{source}: HS256 secret is an EC public key (DER or raw point); "
-            f"a public key must never be an HMAC secret; {fix}"
+            f"a public key must never be an HMAC secret; {_FIX}"
         )
-    refuse_text_secret(secret, source=source, what="HS256 secret", fix=fix)
+    refuse_text_secret(secret, source=source, what="HS256 secret", fix=_FIX)
     return secret
 
 
@@ -57,8 +57,8 @@ class JwtHs256(JwtFormat[bytes]):
     @classmethod
     def parse_key(cls, text: str, *, source: str) -> tuple[str, bytes]:
         """An ``oct`` JWK with ``alg`` HS256 and a random secret of at least 32 bytes."""
-        kid, jwk = parse_jwk(text, source=source, kty="oct", alg=cls.alg)
-        return kid, check_secret(jwk_bytes(jwk, "k", source=source), source=source)
+        kid, jwk = parse_jwk(text, source=source, kty="oct", alg=cls.alg, fix=_FIX)
+        return kid, check_secret(jwk_bytes(jwk, "k", source=source, fix=_FIX), source=source)
 
     @classmethod
     def generate_key_text(cls) -> str:

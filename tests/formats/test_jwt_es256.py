@@ -168,7 +168,7 @@ def test_key_not_on_p256_is_refused_naming_the_file_and_the_fix(
     ],
     ids=["hs256-jwk", "es384-jwk", "short-x", "x-not-base64url"],
 )
-def test_key_file_that_is_not_a_p256_jwk_is_refused_naming_the_file(
+def test_key_file_that_is_not_a_p256_jwk_is_refused_naming_the_file_and_the_fix(
     write_key_file: WriteKey, tmp_path: Path, text: Callable[[], str], says: str
 ) -> None:
     path = write_key_file(NAME, text())
@@ -176,6 +176,7 @@ def test_key_file_that_is_not_a_p256_jwk_is_refused_naming_the_file(
         load(NAME, tmp_path)
     assert str(path) in str(refused.value)
     assert says in str(refused.value)
+    assert "tokenbench keys generate --format jwt-es256" in str(refused.value)
 
 
 # --- malleability ----------------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def test_weak_or_confused_secret_is_refused_naming_the_file_and_the_fix(
     ],
     ids=["pem-file", "es256-jwk", "no-kid", "hs512-jwk", "not-an-object"],
 )
-def test_key_file_that_is_not_an_hs256_jwk_is_refused_naming_the_file(
+def test_key_file_that_is_not_an_hs256_jwk_is_refused_naming_the_file_and_the_fix(
     write_key_file: WriteKey, tmp_path: Path, text: Callable[[], str], says: str
 ) -> None:
     path = write_key_file(NAME, text())
@@ -196,6 +196,7 @@ def test_key_file_that_is_not_an_hs256_jwk_is_refused_naming_the_file(
         load(NAME, tmp_path)
     assert str(path) in str(refused.value)
     assert says in str(refused.value)
+    assert "tokenbench keys generate --format jwt-hs256" in str(refused.value)
 
 
 def test_empty_key_file_is_refused_naming_the_file_and_the_fix(
