@@ -12,8 +12,9 @@
     ├── TokenClaimsInvalid   token_claims_invalid  a claim missing or mistyped, or iss/aud mismatch
     └── TokenRevoked         token_revoked         raised by the service's session store, not a format
 
-``verify`` raises only these. Library exceptions are translated at one edge per format
-(see ``formats._jwt_common.translate_pyjwt`` and friends) and never escape ``formats``.
+``verify`` raises only these: it is the project's own code over the primitives, and every call into
+pyjwt or pyseto (issuing, the attack suite's bare-library runs) goes through the one translation table,
+``formats._translate.library_errors``, so no library exception escapes ``formats``.
 
 Configuration problems (a weak key, a key file of the wrong type) are not token errors: they raise
 :class:`KeyConfigError` at load time, with a message that names the file and the fix.
