@@ -123,6 +123,9 @@ class RateLimit:
         return f"{self.count}/{self.period}s"
 
 
+DEFAULT_LOGIN_RATE_LIMIT: Final = RateLimit(count=10, period=60)
+
+
 @dataclass(frozen=True, slots=True)
 class Argon2Params:
     """argon2id cost parameters (RFC 9106). The defaults are argon2-cffi's RFC 9106 low-memory profile."""
@@ -136,22 +139,24 @@ PRODUCTION_ARGON2_FLOOR: Final = Argon2Params(time_cost=2, memory_cost=19456, pa
 """The OWASP password-storage minimum for argon2id; ``production`` refuses anything cheaper."""
 
 
+def _default_database_url() -> Secret:
+    return Secret(DEFAULT_DATABASE_URL, shown=DEFAULT_DATABASE_URL)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Everything the service needs to start. Build it with :meth:`from_env`; never mutate it."""
 
     format: FormatName = FormatName.PASETO_V4_PUBLIC
     env: Environment = Environment.DEVELOPMENT
-    database_url: Secret = field(
-        default_factory=lambda: Secret(DEFAULT_DATABASE_URL, shown=DEFAULT_DATABASE_URL)
-    )
+    database_url: Secret = field(default_factory=_default_database_url)
     redis_url: Secret | None = None
     keys_dir: Path = Path("var/keys")
     access_ttl: int = 900
     refresh_ttl: int = 7 * 24 * 3600
     leeway: int = 30
     refresh_grace: int = 10
-    login_rate_limit: RateLimit | None = RateLimit(count=10, period=60)
+    login_rate_limit: RateLimit | None = DEFAULT_LOGIN_RATE_LIMIT
     issuer: str | None = None
     audience: str | None = None
     cookie_secure: bool = True
@@ -196,10 +201,6 @@ class Settings:
     def database_kind(self) -> str:
         """``sqlite`` or ``postgresql`` (what ``GET /health`` reports)."""
         return make_url(self.database_url.reveal()).get_backend_name()
-
-
-def _default_database_url() -> Secret:
-    return Secret(DEFAULT_DATABASE_URL, shown=DEFAULT_DATABASE_URL)
 
 
 def _check_argon2(params: Argon2Params) -> None:
@@ -269,7 +270,7 @@ class _Reader:
     def rate_limit(self, name: str) -> RateLimit | None:
         value = self.text(name)
         if value is None:
-            return RateLimit(count=10, period=60)
+            return DEFAULT_LOGIN_RATE_LIMIT
         if value.lower() == "off":
             return None
         match = _RATE.match(value.lower())
