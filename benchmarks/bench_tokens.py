@@ -44,33 +44,24 @@ def _label(
     benchmark.extra_info.update(format=name.value, op=op, impl=impl, kind=kind, case=case)
 
 
-@pytest.mark.parametrize("name", list(FormatName), ids=FORMAT_IDS)
-def test_floor_verifies_access_token(benchmark: Any, name: FormatName) -> None:
+VERIFIERS = [(f, impl) for f in FormatName for impl in ("floor", "tokenbench", *PEER_NAMES[f])]
+"""Format-major, so each format's floor, tokenbench and peers run back to back (their ratios see the same
+machine state)."""
+
+
+@pytest.mark.parametrize(("name", "impl"), VERIFIERS, ids=[f"{f.value}-{i}" for f, i in VERIFIERS])
+def test_floor_tokenbench_and_peers_verify_the_same_access_token(
+    benchmark: Any, name: FormatName, impl: str
+) -> None:
     subject = subject_of(name)
-    _label(benchmark, "verify-access", name, "verify", "floor")
-    claims = benchmark(floor_for(subject), subject.access)
-    assert claims["sub"] == subject.claims.sub
-
-
-@pytest.mark.parametrize("name", list(FormatName), ids=FORMAT_IDS)
-def test_tokenbench_verifies_access_token(benchmark: Any, name: FormatName) -> None:
-    subject = subject_of(name)
-    _label(benchmark, "verify-access", name, "verify", "tokenbench")
-    claims = benchmark(subject.fmt.verify, subject.access, kind=Kind.ACCESS)
-    assert claims == subject.claims
-
-
-@pytest.mark.parametrize(
-    ("name", "peer"),
-    [(f, p) for f in FormatName for p in PEER_NAMES[f]],
-    ids=[f"{f.value}-{p}" for f in FormatName for p in PEER_NAMES[f]],
-)
-def test_peer_verifies_access_token(benchmark: Any, name: FormatName, peer: str) -> None:
-    subject = subject_of(name)
-    (chosen,) = (p for p in peers_for(subject) if p.name == peer)
-    _label(benchmark, "verify-access", name, "verify", peer)
-    result = benchmark(chosen.verify, chosen.token)
-    assert chosen.subject_of(result) == subject.claims.sub
+    _label(benchmark, "verify-access", name, "verify", impl)
+    if impl == "floor":
+        assert benchmark(floor_for(subject), subject.access)["sub"] == subject.claims.sub
+    elif impl == "tokenbench":
+        assert benchmark(subject.fmt.verify, subject.access, kind=Kind.ACCESS) == subject.claims
+    else:
+        (peer,) = (p for p in peers_for(subject) if p.name == impl)
+        assert peer.subject_of(benchmark(peer.verify, peer.token)) == subject.claims.sub
 
 
 @pytest.mark.parametrize("name", list(FormatName), ids=FORMAT_IDS)

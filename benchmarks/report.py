@@ -541,12 +541,15 @@ def targets_table(checks: Sequence[TargetCheck]) -> Table:
 
 HOW_TO_READ: Final = """\
 * **Medians from one run** on one machine. Each token-level row is the median of many rounds
-  (pytest-benchmark); each request-level row is one load window. Run it twice and single rows move by
-  several percent, more on a busy machine; read ratios between rows of the same table, measured minutes
-  apart, rather than absolute numbers.
+  (pytest-benchmark; a format's floor, tokenbench and peers run back to back); each request-level row
+  is the median of its load windows (the method line says how many; the open route and `GET /me`
+  windows alternate). Run it twice and single rows move by several percent, more on a busy machine:
+  read ratios between rows of one table rather than absolute numbers, and treat a target missed or met
+  by a few percent as a tie.
 * **A shared, noisy machine**: the load generator, the server and anything else running share the cores
-  listed above (the load average before and after the run is in the header). On two cores the load
-  generator takes one, so requests/s are a floor for the server, not its ceiling.
+  listed above. The load average before the run is what else was running; the one after includes the
+  run itself (server plus load generator keep about two cores busy). On two cores the load generator
+  takes one, so requests/s are a floor for the server, not its ceiling.
 * **Server CPU µs per request** is the user + system CPU of the whole server process tree (read from
   `/proc` before and after the window) divided by the requests served: it does not depend on how fast
   the load generator is, and it includes the HTTP server's own threads.

@@ -139,9 +139,9 @@ class Progress:
 
 def _steps() -> int:
     formats = len(FormatName)
-    # token level; user; per format: service start, open, me, refresh, login, guard start, open, me;
-    # login load; JWTAuth start, open, me; report
-    return 1 + 1 + formats * 8 + 1 + 3 + 1
+    # token level; user; per format: service start, open + me, refresh, login, guard start, open + me;
+    # login load; JWTAuth start, open + me; report
+    return 1 + 1 + formats * 6 + 1 + 2 + 1
 
 
 # --- token level ----------------------------------------------------------------------------------------
@@ -335,6 +335,24 @@ class _Windows:
         self.rows.append(row)
         return row
 
+    def open_and_me(
+        self, server: RunningServer, *, app: str, fmt: str, open_: HttpRequest, me: HttpRequest
+    ) -> None:
+        """The open route and ``GET /me``, windows alternating, so their difference sees the same machine."""
+        with self.progress.step(
+            f"{app} · {fmt} · {open_.method} {open_.path} and GET /me, alternating"
+        ) as report:
+            pairs = [
+                (self._window(server, open_, "fixed", ()), self._window(server, me, "fixed", ()))
+                for _ in range(self.plan.repeats)
+            ]
+            rows = [
+                _combine([pair[i] for pair in pairs], app=app, fmt=fmt, route=route, request=request)
+                for i, (route, request) in enumerate((("open", open_), ("me", me)))
+            ]
+            report(f"open: {_summary(rows[0])}\n{' ' * 14}→ me:   {_summary(rows[1])}")
+        self.rows += rows
+
     def me_under_login_load(
         self, server: RunningServer, fmt: str, me: HttpRequest, login: HttpRequest
     ) -> None:
@@ -467,10 +485,9 @@ def run_http_level(
             session = _login(server.port, login)
             sizes.append(_sizes(fmt, session))
             me = HttpRequest("GET", "/me", (("Authorization", f"Bearer {session.access}"),))
-            windows.measure(
-                server, app="service", fmt=fmt, route="open", request=HttpRequest("GET", SERVICE_OPEN_PATH)
+            windows.open_and_me(
+                server, app="service", fmt=fmt, open_=HttpRequest("GET", SERVICE_OPEN_PATH), me=me
             )
-            windows.measure(server, app="service", fmt=fmt, route="me", request=me)
             windows.measure(
                 server,
                 app="service",
@@ -492,10 +509,7 @@ def run_http_level(
             with _started(
                 progress, f"{app} app ({fmt})", _app_argv(factory, port), app_env, port, log, APPS_OPEN_PATH
             ) as server:
-                windows.measure(
-                    server, app=app, fmt=fmt, route="open", request=HttpRequest("GET", APPS_OPEN_PATH)
-                )
-                windows.measure(server, app=app, fmt=fmt, route="me", request=me)
+                windows.open_and_me(server, app=app, fmt=fmt, open_=HttpRequest("GET", APPS_OPEN_PATH), me=me)
     used = sorted({row.tool for row in windows.rows})
     method = (
         f"`tokenbench serve` (granian {metadata.version('granian')}, one worker, SQLite, "
