@@ -176,7 +176,15 @@ def verify_tables(results: Results) -> list[Table]:
         tables.append(
             Table(
                 title=f"{fmt}: verify an access token",
-                columns=("implementation", "median µs", "ops/s", f"{X} fastest", f"{X} floor"),
+                columns=(
+                    "implementation",
+                    "median µs",
+                    "ops/s",
+                    f"{X} fastest",
+                    f"{X} floor",
+                    "min µs",
+                    "IQR µs",
+                ),
                 rows=tuple(
                     (
                         f"**{r.impl}**" if r.impl == "tokenbench" else r.impl,
@@ -184,6 +192,8 @@ def verify_tables(results: Results) -> list[Table]:
                         _rate(1e6 / r.median_us),
                         _times(r.median_us, fastest),
                         _times(r.median_us, floor) if floor else "n/a",
+                        _us(r.min_us),
+                        _us(r.iqr_us),
                     )
                     for r in rows
                 ),
@@ -545,7 +555,9 @@ HOW_TO_READ: Final = """\
   is the median of its load windows (the method line says how many; the open route and `GET /me`
   windows alternate). Run it twice and single rows move by several percent, more on a busy machine:
   read ratios between rows of one table rather than absolute numbers, and treat a target missed or met
-  by a few percent as a tie.
+  by a few percent as a tie. The verify tables also give each row's fastest round (min) and its
+  interquartile range: an IQR that is a large share of the median means the machine was busy while that
+  row ran, and its median (and every ratio built on it) is the less reliable for it.
 * **A shared, noisy machine**: the load generator, the server and anything else running share the cores
   listed above. The load average before the run is what else was running; the one after includes the
   run itself (server plus load generator keep about two cores busy). On two cores the load generator
