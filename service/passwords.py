@@ -1,8 +1,10 @@
 """argon2id password hashing, off the event loop.
 
 * Hashing and verifying run in worker threads (``asyncio.to_thread``) so a login never stalls the
-  requests being verified on the loop; a semaphore bounds how many run at once (each one holds
-  ``memory_cost`` KiB), so a login flood queues instead of exhausting memory.
+  requests being verified on the loop. A semaphore lets at most ``cpu_count - 1`` hashes (at least one)
+  run at once: with one argon2 lane each (the default parallelism), one core always stays free for the
+  event loop, so a login flood queues logins instead of starving token verification (and each hash
+  holds ``memory_cost`` KiB, so memory stays bounded too).
 * :meth:`PasswordHasher.verify` for an unknown user checks the password against a dummy hash made with
   the same parameters: the same work, so the response time does not tell whether the user exists.
 * A stored hash made with other parameters verifies, and :meth:`PasswordHasher.needs_rehash` says so;
@@ -41,7 +43,7 @@ class PasswordHasher:
             salt_len=16,
             type=argon2.Type.ID,
         )
-        self._slots = asyncio.Semaphore(max_concurrent or max(2, os.cpu_count() or 2))
+        self._slots = asyncio.Semaphore(max_concurrent or max(1, (os.cpu_count() or 2) - 1))
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
 
     async def hash(self, password: str) -> str:

@@ -19,7 +19,7 @@ Variables (default; accepted values):
 * ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
-  KiB; at least 8 per lane; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``4``)
+  KiB; at least 8 per lane; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``1``)
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Argon2Params:
 
     time_cost: int = 3
     memory_cost: int = 65536
-    parallelism: int = 4
+    parallelism: int = 1
 
 
 PRODUCTION_ARGON2_FLOOR: Final = Argon2Params(time_cost=2, memory_cost=19456, parallelism=1)
@@ -184,7 +184,7 @@ class Settings:
             argon2=Argon2Params(
                 time_cost=reader.integer("ARGON2_TIME_COST", 3, low=1, high=100),
                 memory_cost=reader.integer("ARGON2_MEMORY_COST", 65536, low=8, high=4 * 1024 * 1024),
-                parallelism=reader.integer("ARGON2_PARALLELISM", 4, low=1, high=64),
+                parallelism=reader.integer("ARGON2_PARALLELISM", 1, low=1, high=64),
             ),
         )
         _check_argon2(settings.argon2)
