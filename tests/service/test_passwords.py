@@ -4,7 +4,12 @@ hashing off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 from dataclasses import replace
+
+import pytest
 
 from service.passwords import PasswordHasher
 from service.settings import Argon2Params
@@ -74,3 +79,16 @@ def test_hashing_runs_off_the_event_loop() -> None:
         return ticks
 
     assert asyncio.run(main()) >= 5
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="thread priorities are a Linux feature")
+def test_hashing_threads_run_at_the_lowest_cpu_priority() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1)
+
+    async def priority_of_a_hashing_thread() -> int:
+        await hasher.hash("correct horse battery")
+        return await asyncio.get_running_loop().run_in_executor(
+            hasher._pool, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+
+    assert asyncio.run(priority_of_a_hashing_thread()) == 19
