@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -59,9 +59,11 @@ def pyseto_decode(forger: Forger, ring_key: str, token: str, *, claims: bool = T
 
 
 def past_claims(make_claims: MakeClaims) -> Claims:
-    """Claims pyseto's wall-clock checks also accept (the fixed clock is ahead of the real one)."""
-    now = make_claims().iat
-    return make_claims(iat=now - timedelta(days=1), nbf=None)
+    """Claims valid both at the fixed test clock and at the wall clock pyseto checks against."""
+    fixed, wall = make_claims().iat, datetime.now(UTC).replace(microsecond=0)
+    return make_claims(
+        iat=min(fixed, wall) - timedelta(days=1), exp=max(fixed, wall) + timedelta(days=1), nbf=None
+    )
 
 
 def refused(fmt: TokenFormat, token: str, kind: Kind = Kind.ACCESS) -> str:
