@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+import msgspec
+
 from formats import ClaimPolicy, Claims, FormatName, Kind, TokenFormat, load
 from formats.keys import generate_key_file
 
@@ -57,19 +59,9 @@ def access_claims(now: datetime | None = None) -> Claims:
 
 def refresh_claims(now: datetime | None = None) -> Claims:
     """Claims of a refresh token of the same user: family and rotation counter, 7 days."""
-    now = (now or datetime.now(UTC)).replace(microsecond=0)
-    return Claims(
-        sub="3f6c2a9e-8d41-4b7a-9c1e-5a2b7d9e0f13",
-        role="editor",
-        perms=("articles:read", "articles:write", "comments:moderate"),
-        iat=now,
-        nbf=now,
-        exp=now + REFRESH_TTL,
-        jti=uuid.uuid4().hex,
-        iss=ISSUER,
-        aud=AUDIENCE,
-        fam=uuid.uuid4().hex,
-        ver=3,
+    access = access_claims(now)
+    return msgspec.structs.replace(
+        access, exp=access.iat + REFRESH_TTL, jti=uuid.uuid4().hex, fam=uuid.uuid4().hex, ver=3
     )
 
 
