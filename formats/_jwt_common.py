@@ -28,13 +28,18 @@ from formats.errors import (
     TokenWrongKind,
 )
 
-__all__ = ["JWT_TYP", "JwtFormat", "header_segment"]
+__all__ = ["JWT_TYP", "JwtFormat", "header_segment", "jws_label"]
 
 JWT_TYP: Final = {Kind.ACCESS: "at+jwt", Kind.REFRESH: "rt+jwt"}
 _KIND_OF_TYP: Final = {typ: kind for kind, typ in JWT_TYP.items()}
 _HEADER_MEMBERS: Final = frozenset({"alg", "kid", "typ"})
 
 VK = TypeVar("VK")
+
+
+def jws_label(alg: str) -> str:
+    """The :attr:`formats.TokenFormat.token_label` of the JWS tokens whose protected header has ``alg``."""
+    return "alg:" + alg
 
 
 def header_segment(alg: str, kid: str, kind: Kind) -> str:
@@ -47,6 +52,11 @@ class JwtFormat(RingFormat[VK]):
     """A JWS compact format with one pinned algorithm; subclasses supply the primitive."""
 
     alg: ClassVar[str]
+    token_label: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.token_label = jws_label(cls.alg)
 
     def _check_ring(self) -> None:
         # Header segments of every (key, kind) this ring can verify, spelled as issue() spells them: the
@@ -56,7 +66,6 @@ class JwtFormat(RingFormat[VK]):
             for kid, key in self._keys.items()
             for kind in Kind
         }
-        self._check_signing_key(self._keys[self._active_kid])
 
     # --- per algorithm ------------------------------------------------------------------------------
 
@@ -69,10 +78,6 @@ class JwtFormat(RingFormat[VK]):
         """What pyjwt signs with (the active key)."""
 
     @abstractmethod
-    def _check_signing_key(self, key: VK) -> None:
-        """Refuse an active key that cannot sign."""
-
-    @abstractmethod
     def _check_signature(self, key: Any, signing_input: bytes, signature: bytes) -> None:
         """Raise TokenBadSignature unless ``signature`` is valid over ``signing_input``."""
 
@@ -81,12 +86,13 @@ class JwtFormat(RingFormat[VK]):
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Sign ``claims`` with the active key as a JWS compact token of ``kind``."""
         payload = claims_to_jwt(claims)
+        kid = self.active_kid
         with library_errors():
             return jwt.encode(
                 payload,
                 self._signing_key(),
                 algorithm=self.alg,
-                headers={"kid": self._active_kid, "typ": JWT_TYP[kind]},
+                headers={"kid": kid, "typ": JWT_TYP[kind]},
             )
 
     def _parse_header(self, segment: str) -> tuple[Kind, Any]:

@@ -114,16 +114,16 @@ class PasetoFormat(RingFormat[K]):
 
     header: ClassVar[str]
     min_body: ClassVar[int]
+    token_label: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.token_label = cls.header
 
     def _check_ring(self) -> None:
         # Footer segments as issue() spells them -> (kid, footer bytes): the hot path finds its key with
         # one dict lookup; any other spelling takes the strict parse in _key_for_footer.
         self._known_footers: dict[str, str] = {b64url_encode(footer_for(kid)): kid for kid in self._keys}
-        self._check_signing_key(self._keys[self._active_kid])
-
-    @abstractmethod
-    def _check_signing_key(self, key: K) -> None:
-        """Refuse an active key that cannot issue."""
 
     @abstractmethod
     def _pyseto_key(self) -> Any:
@@ -136,11 +136,12 @@ class PasetoFormat(RingFormat[K]):
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Encrypt or sign ``claims`` with the active key, bound to ``kind`` by the implicit assertion."""
         payload = claims_to_paseto(claims)
+        kid = self.active_kid
         with library_errors():
             token: bytes = pyseto.encode(
                 self._pyseto_key(),
                 payload,
-                footer=footer_for(self._active_kid),
+                footer=footer_for(kid),
                 implicit_assertion=IMPLICIT_ASSERTION[kind],
             )
         return token.decode("ascii")

@@ -111,18 +111,20 @@ class RingFormat(Generic[K]):
     def __init__(
         self,
         keys: Mapping[str, K],
-        active_kid: str,
+        active_kid: str | None,
         *,
         policy: ClaimPolicy | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if active_kid not in keys:
+        if active_kid is not None and active_kid not in keys:
             raise KeyConfigError(f"{self.name}: active key {active_kid!r} is not in the key ring")
         self._keys: dict[str, K] = dict(keys)
         self._active_kid = active_kid
         self._policy = policy or ClaimPolicy()
         self._clock: Clock = clock or utc_now
         self._check_ring()
+        if active_kid is not None:
+            self._check_signing_key(self._keys[active_kid])
 
     # --- per format ---------------------------------------------------------------------------------
 
@@ -143,7 +145,11 @@ class RingFormat(Generic[K]):
 
     @abstractmethod
     def _check_ring(self) -> None:
-        """Refuse rings the format cannot use (e.g. an active key without its private part)."""
+        """Build the hot-path lookup tables of the ring."""
+
+    @abstractmethod
+    def _check_signing_key(self, key: K) -> None:
+        """Refuse an active key that cannot sign (and prepare the signer, where the format needs one)."""
 
     # --- shared -------------------------------------------------------------------------------------
 
@@ -196,14 +202,45 @@ class RingFormat(Generic[K]):
             )
         return cls.from_key_texts([(str(p), read_key_text(p)) for p in files], policy=policy, clock=clock)
 
+    @classmethod
+    def load_verify_only(
+        cls, keys_dir: Path, *, policy: ClaimPolicy | None = None, clock: Clock | None = None
+    ) -> Self:
+        """A ring of every key in ``keys_dir/<format>/`` that verifies and never issues.
+
+        What a format still accepted while another is issued needs (``TOKENBENCH_ACCEPT_FORMATS``): public
+        keys are enough, and no key has to be the active one.
+        """
+        files = key_files(keys_dir, cls.name, cls.key_file_suffix)
+        if not files:
+            raise KeyConfigError(
+                f"{keys_dir / cls.name.value}: no {cls.key_file_suffix} key files to verify its tokens with"
+            )
+        keys: dict[str, K] = {}
+        for path in files:
+            kid, key = cls.parse_key(read_key_text(path), source=str(path))
+            if kid in keys:
+                raise KeyConfigError(f"{path}: key id {kid!r} appears twice in the ring; remove one copy")
+            keys[kid] = key
+        return cls(keys, None, policy=policy, clock=clock)
+
     @property
     def active_kid(self) -> str:
-        """Key id of the key that issues new tokens."""
+        """Key id of the key that issues new tokens; KeyConfigError for a verify-only ring."""
+        if self._active_kid is None:
+            raise KeyConfigError(f"{self.name}: this ring only verifies; it has no key that issues")
         return self._active_kid
+
+    @property
+    def can_issue(self) -> bool:
+        """False for a verify-only ring (:meth:`load_verify_only`)."""
+        return self._active_kid is not None
 
     @property
     def kids(self) -> tuple[str, ...]:
         """Every key id of the ring, active first."""
+        if self._active_kid is None:
+            return tuple(self._keys)
         return (self._active_kid, *(k for k in self._keys if k != self._active_kid))
 
     @property

@@ -42,6 +42,9 @@ class TokenFormat(Protocol):
 
     name: ClassVar[FormatName]
     key_file_suffix: ClassVar[str]
+    token_label: ClassVar[str]
+    """What every token of this format says it is, read by :func:`formats.migration.token_label`: the PASETO
+    header (``v4.public.``) or ``alg:`` and the JWS ``alg`` (``alg:ES256``). No two formats share one."""
 
     @classmethod
     def ephemeral(cls, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
@@ -51,6 +54,13 @@ class TokenFormat(Protocol):
     @classmethod
     def load(cls, keys_dir: Path, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
         """Read the key ring from ``keys_dir/<format>/``; the newest key file is the active one."""
+        ...
+
+    @classmethod
+    def load_verify_only(
+        cls, keys_dir: Path, *, policy: ClaimPolicy | None = None, clock: Clock | None = None
+    ) -> Self:
+        """Read ``keys_dir/<format>/`` as a ring that verifies with every key and never issues."""
         ...
 
     @classmethod
@@ -71,6 +81,11 @@ class TokenFormat(Protocol):
     @property
     def active_kid(self) -> str:
         """Key id of the key that issues new tokens."""
+        ...
+
+    @property
+    def can_issue(self) -> bool:
+        """False for a verify-only ring."""
         ...
 
     @property

@@ -75,7 +75,7 @@ class JwtHs256(JwtFormat[bytes]):
         return key
 
     def _signing_key(self) -> bytes:
-        return self._keys[self._active_kid]
+        return self._keys[self.active_kid]
 
     def _check_signing_key(self, key: bytes) -> None:
         """Every HS256 key in the ring can sign."""

@@ -1,0 +1,195 @@
+"""Switching formats without logging anyone out: one issued format, and the formats still accepted.
+
+During a switch (``TOKENBENCH_ACCEPT_FORMATS``) a deployment issues every new token in one format and
+still verifies the tokens it issued before, in the format it used then. :class:`Migration` holds the issued
+format and the accepted ones (each with its own key ring and every rule of its own) and picks, for each
+token, **the one format the token names itself**:
+
+* a PASETO token by its header, version and purpose: ``v4.local.``, ``v4.public.``;
+* a JWS by the ``alg`` of its protected header: ``alg:HS256``, ``alg:ES256``, ...
+
+Each format declares that label (:attr:`formats.TokenFormat.token_label`, derived from the format's own
+header or pinned algorithm), the labels of a window must differ, and :func:`token_label` reads it from a
+token without trusting anything else in it. The token then goes to that format and to no other: never
+"whichever verifies" (what ``pyseto.decode`` with several keys does, catalog
+PASETO-MULTI-PURPOSE-KEYRING). A token whose label names no format of the window is ``token_malformed``,
+as a token of another format always was (catalog CROSS-FORMAT-TOKEN). A token relabelled with another
+format's prefix reaches that format's parser and fails its signature or MAC, because the label is inside
+what is signed: the JWS header is in the signing input, the PASETO header in the PAE.
+
+Nothing here depends on which formats exist: the labels come from the registry's classes, so a new format
+takes part in a migration the moment it is registered.
+
+The issued format's verify cost does not grow (``benchmarks/bench_tokens.py`` measures it): a JWS header
+segment that has verified once is remembered (a bounded table of header segments, filled only by tokens
+that verified, so a stream of forged headers cannot grow it), and a PASETO label is a prefix comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from formats._codec import b64url_decode, decode_json_object
+from formats._jwt_common import jws_label
+from formats._ring import MAX_TOKEN_CHARS
+from formats.base import Clock, FormatName, Kind, TokenFormat
+from formats.claims import Claims, utc_now
+from formats.errors import KeyConfigError, TokenMalformed
+
+__all__ = ["MAX_LEARNED_HEADERS", "Migration", "Seen", "token_label"]
+
+MAX_LEARNED_HEADERS: Final = 256
+"""JWS header segments remembered per window (one per key id and kind in use); the table starts over
+when full."""
+
+_PASETO_VERSION: Final = re.compile(r"v[0-9]{1,3}\Z")
+
+
+def token_label(token: str) -> str | None:
+    """The format label a token carries (``v4.public.``, ``alg:ES256``), or None if it carries none.
+
+    A first segment ``v<digits>`` makes it a PASETO token, labelled by version and purpose; anything else
+    is read as a JWS, labelled by the ``alg`` member of its protected header. Nothing is verified here.
+    """
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+        return None
+    first = token.find(".")
+    if first <= 0:
+        return None
+    head = token[:first]
+    if _PASETO_VERSION.match(head):
+        second = token.find(".", first + 1)
+        return token[: second + 1] if second > first + 1 else None
+    try:
+        alg = decode_json_object(b64url_decode(head)).get("alg")
+    except TokenMalformed:
+        return None
+    return jws_label(alg) if isinstance(alg, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """Tokens of one accepted format verified by this process: how many of each kind, and the latest."""
+
+    access: int = 0
+    refresh: int = 0
+    last: datetime | None = None
+
+
+class Migration:
+    """The issued format and the formats still accepted: ``issue`` in the first, ``verify`` in any.
+
+    ``verify`` raises only :class:`formats.TokenError`, as every format's does. Tokens of an accepted
+    format that verify are counted (:meth:`seen`), so an operator sees when the old format has drained.
+    """
+
+    __slots__ = ("_accepted", "_by_head", "_by_label", "_clock", "_issued", "_jws", "_prefixed", "_seen")
+
+    def __init__(
+        self, issued: TokenFormat, accepted: Sequence[TokenFormat] = (), *, clock: Clock | None = None
+    ) -> None:
+        by_label: dict[str, TokenFormat] = {}
+        for fmt in (issued, *accepted):
+            other = by_label.get(fmt.token_label)
+            if other is not None:
+                raise KeyConfigError(
+                    f"{fmt.name} and {other.name} both label their tokens {fmt.token_label!r}: "
+                    "a format is accepted once, and never the issued one again"
+                )
+            by_label[fmt.token_label] = fmt
+        self._issued = issued
+        self._accepted = tuple(accepted)
+        self._by_label = by_label
+        self._prefixed = tuple(
+            (label, fmt) for label, fmt in by_label.items() if _PASETO_VERSION.match(label.split(".", 1)[0])
+        )
+        self._jws = frozenset(
+            fmt for fmt in by_label.values() if all(fmt is not f for _, f in self._prefixed)
+        )
+        self._by_head: dict[str, TokenFormat] = {}
+        self._clock: Clock = clock or utc_now
+        self._seen: dict[FormatName, Seen] = {fmt.name: Seen() for fmt in accepted}
+
+    @property
+    def issued(self) -> TokenFormat:
+        """The format every new token is issued in."""
+        return self._issued
+
+    @property
+    def accepted(self) -> tuple[TokenFormat, ...]:
+        """The formats whose tokens still verify, in the configured order."""
+        return self._accepted
+
+    @property
+    def name(self) -> FormatName:
+        """The issued format's name."""
+        return self._issued.name
+
+    def issue(self, claims: Claims, *, kind: Kind) -> str:
+        """Issue ``claims`` in the issued format."""
+        return self._issued.issue(claims, kind=kind)
+
+    def format_of(self, token: str) -> TokenFormat:
+        """The one format ``token`` names (see :func:`token_label`); TokenMalformed if it names none here."""
+        dot = token.find(".")
+        fmt = self._by_head.get(token[:dot]) if dot > 0 else None
+        return fmt if fmt is not None else self._route(token)
+
+    def _route(self, token: str) -> TokenFormat:
+        for prefix, prefixed in self._prefixed:
+            if token.startswith(prefix):
+                return prefixed
+        label = token_label(token)
+        fmt = None if label is None else self._by_label.get(label)
+        if fmt is None:
+            raise TokenMalformed("not a token of a format this service issues or accepts")
+        return fmt
+
+    def verify(self, token: str, *, kind: Kind) -> Claims:
+        """Verify ``token`` with the one format it names, with every rule of that format."""
+        dot = token.find(".")
+        head = token[:dot] if dot > 0 else ""
+        fmt = self._by_head.get(head)
+        if fmt is None:
+            fmt = self._route(token)
+            claims = fmt.verify(token, kind=kind)
+            if fmt in self._jws:  # remember the verified header segment: the next token skips the parse
+                if len(self._by_head) >= MAX_LEARNED_HEADERS:
+                    self._by_head.clear()
+                self._by_head[head] = fmt
+        else:
+            claims = fmt.verify(token, kind=kind)
+        if fmt is not self._issued:
+            self._count(fmt.name, kind)
+        return claims
+
+    def _count(self, name: FormatName, kind: Kind) -> None:
+        seen = self._seen[name]
+        self._seen[name] = Seen(
+            access=seen.access + (kind is Kind.ACCESS),
+            refresh=seen.refresh + (kind is Kind.REFRESH),
+            last=self._clock(),
+        )
+
+    def seen(self) -> Mapping[FormatName, Seen]:
+        """Verified tokens per accepted format since this window was built."""
+        return dict(self._seen)
+
+    def well_known(self) -> Mapping[str, Any]:
+        """The public key documents of every format of the window; documents of one name are merged.
+
+        Two formats that publish the same document (``jwt-es256`` and another JWS format both publish
+        ``jwks.json``) share it: its ``keys`` are the issued format's, then each accepted format's.
+        """
+        documents: dict[str, Any] = {}
+        for fmt in (self._issued, *self._accepted):
+            for name, document in fmt.well_known().items():
+                if name not in documents:
+                    documents[name] = document
+                else:
+                    documents[name] = {"keys": [*documents[name]["keys"], *document["keys"]]}
+        return documents
