@@ -214,7 +214,8 @@ class RingFormat(Generic[K]):
         files = key_files(keys_dir, cls.name, cls.key_file_suffix)
         if not files:
             raise KeyConfigError(
-                f"{keys_dir / cls.name.value}: no {cls.key_file_suffix} key files to verify its tokens with"
+                f"{keys_dir / cls.name.value}: no {cls.key_file_suffix} key files to verify its tokens with; "
+                "copy there the keys it issued with (for an asymmetric format the public keys are enough)"
             )
         keys: dict[str, K] = {}
         for path in files:

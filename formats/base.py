@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
@@ -54,6 +54,17 @@ class TokenFormat(Protocol):
     @classmethod
     def load(cls, keys_dir: Path, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
         """Read the key ring from ``keys_dir/<format>/``; the newest key file is the active one."""
+        ...
+
+    @classmethod
+    def from_key_texts(
+        cls,
+        texts: Sequence[tuple[str, str]],
+        *,
+        policy: ClaimPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> Self:
+        """A ring from ``(source, key text)`` pairs, oldest first; the last one is active."""
         ...
 
     @classmethod

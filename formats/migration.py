@@ -27,11 +27,12 @@ that verified, so a stream of forged headers cannot grow it), and a PASETO label
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from formats._codec import b64url_decode, decode_json_object
 from formats._jwt_common import jws_label
@@ -39,14 +40,23 @@ from formats._ring import MAX_TOKEN_CHARS
 from formats.base import Clock, FormatName, Kind, TokenFormat
 from formats.claims import Claims, utc_now
 from formats.errors import KeyConfigError, TokenMalformed
+from formats.registry import FORMATS
 
-__all__ = ["MAX_LEARNED_HEADERS", "Migration", "Seen", "token_label"]
+__all__ = ["MAX_LEARNED_HEADERS", "Migration", "Seen", "Verifier", "public_key_text", "token_label"]
 
 MAX_LEARNED_HEADERS: Final = 256
 """JWS header segments remembered per window (one per key id and kind in use); the table starts over
 when full."""
 
 _PASETO_VERSION: Final = re.compile(r"v[0-9]{1,3}\Z")
+
+
+class Verifier(Protocol):
+    """What verifies a token: a :class:`formats.TokenFormat`, or a :class:`Migration` of several."""
+
+    def verify(self, token: str, *, kind: Kind) -> Claims:
+        """The checked claims of ``token``, or a TokenError."""
+        ...
 
 
 def token_label(token: str) -> str | None:
@@ -69,6 +79,27 @@ def token_label(token: str) -> str | None:
     except TokenMalformed:
         return None
     return jws_label(alg) if isinstance(alg, str) else None
+
+
+def public_key_text(name: FormatName, key_text: str, *, source: str) -> str | None:
+    """The key-file text of the public half of a private ``key_text``, as the format publishes it.
+
+    None for a symmetric format (its one key both signs and verifies). The result is the entry of the
+    format's well-known document: a JWK for a JWS format, the ``k4.public`` PASERK for v4.public; it has
+    the same key id and no secret, so a ring of such texts verifies and can never sign.
+    """
+    cls = FORMATS[name]
+    documents = cls.from_key_texts([(source, key_text)]).well_known()
+    if not documents:
+        return None
+    (document,) = documents.values()
+    (entry,) = document["keys"]
+    text = entry["paserk"] if isinstance(entry.get("paserk"), str) else json.dumps(entry)
+    if cls.key_id_of(text, source=source) != cls.key_id_of(key_text, source=source):
+        raise KeyConfigError(f"{source}: the public key has another key id than the private one")
+    if cls.key_material_of(text, source=source) is not None:
+        raise KeyConfigError(f"{source}: the published form of this key still holds its secret")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +159,11 @@ class Migration:
     def name(self) -> FormatName:
         """The issued format's name."""
         return self._issued.name
+
+    @property
+    def verifier(self) -> Verifier:
+        """What to verify with: the issued format itself when nothing else is accepted (no dispatch)."""
+        return self if self._accepted else self._issued
 
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Issue ``claims`` in the issued format."""

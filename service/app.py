@@ -23,10 +23,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from formats import Clock, TokenFormat
 from formats.claims import utc_now
+from formats.migration import Migration
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
 from service.keyring import load_format
+from service.migration import SeenReporter, load_accepted
 from service.passwords import PasswordHasher
 from service.routes import admin, auth, health, me, well_known
 from service.services import Services
@@ -52,29 +54,44 @@ def create_app(
     stores: Stores | None = None,
     clock: Clock = utc_now,
     fmt: TokenFormat | None = None,
+    accepted: tuple[TokenFormat, ...] | None = None,
     hasher: PasswordHasher | None = None,
 ) -> Litestar:
     """The service for ``settings``. Injected ``stores`` are started (tables created) but not closed.
+
+    ``fmt`` is the issued format and ``accepted`` the formats still accepted (default: the rings of
+    ``settings.accept_formats``, read from the key directory).
 
     ``app.state.services`` holds the wired :class:`service.services.Services` (tests and tools use it
     to seed users or to mint tokens with the app's own key ring).
     """
     fmt = fmt or load_format(settings, clock=clock)
+    if accepted is None:
+        accepted = tuple(load_accepted(settings, name, clock=clock) for name in settings.accept_formats)
+    window = Migration(fmt, accepted, clock=clock)
+    reporter = SeenReporter(window) if accepted else None
     owns_stores = stores is None
     stores = stores or open_stores(settings)
     services = Services(
         settings=settings,
         fmt=fmt,
+        window=window,
         stores=stores,
         hasher=hasher or PasswordHasher(settings.argon2),
-        sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
+        sessions=SessionManager(
+            fmt=fmt, stores=stores, settings=settings, clock=clock, verifier=window.verifier
+        ),
         clock=clock,
     )
 
     async def start_stores() -> None:
         await stores.startup()
+        if reporter is not None:
+            await reporter.start()
 
     async def stop_stores() -> None:
+        if reporter is not None:
+            await reporter.stop()
         if owns_stores:
             await stores.shutdown()
 
@@ -86,7 +103,7 @@ def create_app(
             *well_known.route_handlers,
             *health.route_handlers,
         ],
-        middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=fmt)],
+        middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=window.verifier)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         state=State({"services": services}),
         exception_handlers=exception_handlers,

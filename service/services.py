@@ -11,6 +11,7 @@ from typing import TypeAlias
 from litestar.di import NamedDependency
 
 from formats import Clock, TokenFormat
+from formats.migration import Migration
 from service.auth.sessions import SessionManager
 from service.passwords import PasswordHasher
 from service.settings import Settings
@@ -21,10 +22,15 @@ __all__ = ["Services", "ServicesDep"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
-    """Settings, the token format, the stores, the password hasher and the session state machine."""
+    """Settings, the token format, the stores, the password hasher and the session state machine.
+
+    ``fmt`` is the issued format; ``window`` holds it with the formats still accepted
+    (``TOKENBENCH_ACCEPT_FORMATS``, none outside a migration) and verifies tokens of any of them.
+    """
 
     settings: Settings
     fmt: TokenFormat
+    window: Migration
     stores: Stores
     hasher: PasswordHasher
     sessions: SessionManager

@@ -6,7 +6,10 @@ prints it and exits with status 2.
 
 Variables (default; accepted values):
 
-* ``TOKENBENCH_FORMAT`` (``paseto-v4-public``; a :class:`formats.FormatName`)
+* ``TOKENBENCH_FORMAT`` (``paseto-v4-public``; a :class:`formats.FormatName`): the format **issued**
+* ``TOKENBENCH_ACCEPT_FORMATS`` (unset; comma-separated format names): formats still **accepted** during a
+  switch (docs/migration.md); each verifies with its own ring from ``KEYS_DIR/<format>/``, the issued
+  format is not listed again, and none twice
 * ``TOKENBENCH_ENV`` (``development``; ``development`` or ``production``)
 * ``TOKENBENCH_DATABASE_URL`` (``sqlite+aiosqlite:///var/tokenbench.db``; SQLite via aiosqlite or
   PostgreSQL via asyncpg; ``sqlite://`` and ``postgresql://`` get the async driver)
@@ -148,6 +151,7 @@ class Settings:
     """Everything the service needs to start. Build it with :meth:`from_env`; never mutate it."""
 
     format: FormatName = FormatName.PASETO_V4_PUBLIC
+    accept_formats: tuple[FormatName, ...] = ()
     env: Environment = Environment.DEVELOPMENT
     database_url: Secret = field(default_factory=_default_database_url)
     redis_url: Secret | None = None
@@ -167,8 +171,10 @@ class Settings:
         """Read every ``TOKENBENCH_*`` variable from ``environ``; unset or empty means the default."""
         reader = _Reader(environ)
         env = reader.choice("ENV", Environment, Environment.DEVELOPMENT)
+        issued = reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC)
         settings = cls(
-            format=reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC),
+            format=issued,
+            accept_formats=reader.accept_formats("ACCEPT_FORMATS", issued=issued),
             env=env,
             database_url=reader.database_url("DATABASE_URL"),
             redis_url=reader.redis_url("REDIS_URL"),
@@ -245,6 +251,30 @@ class _Reader:
         except ValueError:
             allowed = ", ".join(member.value for member in enum_type)
             raise SettingsError(PREFIX + name, f"must be one of {allowed}", value) from None
+
+    def accept_formats(self, name: str, *, issued: FormatName) -> tuple[FormatName, ...]:
+        value = self.text(name)
+        if value is None:
+            return ()
+        names = [part.strip().lower() for part in value.split(",")]
+        allowed = ", ".join(member.value for member in FormatName)
+        accepted: list[FormatName] = []
+        for part in names:
+            try:
+                fmt = FormatName(part)
+            except ValueError:
+                shown = f"{part!r} is not a format" if part else "an empty name"
+                raise SettingsError(PREFIX + name, f"{shown}; formats are {allowed}", value) from None
+            if fmt is issued:
+                raise SettingsError(
+                    PREFIX + name,
+                    f"{fmt.value} is issued (TOKENBENCH_FORMAT); list only the formats still accepted",
+                    value,
+                )
+            if fmt in accepted:
+                raise SettingsError(PREFIX + name, f"{fmt.value} is listed twice", value)
+            accepted.append(fmt)
+        return tuple(accepted)
 
     def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
         value = self.text(name)

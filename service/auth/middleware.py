@@ -4,7 +4,8 @@ It reads the ``Authorization`` header straight from the ASGI scope, refuses anyt
 parsing it, and calls ``fmt.verify(token, kind=Kind.ACCESS)`` on the event loop (no thread pool: verify
 is a few microseconds of CPU, a thread hop costs more). On success ``request.user`` is the verified
 :class:`formats.Claims` and ``request.auth`` the token string. There are no format branches here: the
-format is whatever :class:`formats.TokenFormat` the app was built with.
+verifier is the issued :class:`formats.TokenFormat` the app was built with or, during a migration, the
+:class:`formats.migration.Migration` that also accepts the old format.
 
 Access tokens are stateless: no store is asked, so a database or Redis outage never blocks them.
 Routes opt out with ``opt={"exclude_from_auth": True}``; ``/schema`` is excluded by path.
@@ -20,7 +21,8 @@ from litestar.enums import ScopeType
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from formats import Kind, TokenFormat
+from formats import Kind
+from formats.migration import Verifier
 from service.errors import InvalidToken, MissingCredentials
 
 __all__ = ["EXCLUDE_FROM_AUTH", "MAX_CREDENTIAL_BYTES", "BearerAuthMiddleware"]
@@ -34,11 +36,11 @@ _AUTHORIZATION: Final = b"authorization"
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Verifies ``Authorization: Bearer <token>`` with the app's token format."""
+    """Verifies ``Authorization: Bearer <token>`` with the app's token format (or migration window)."""
 
     __slots__ = ("_fmt",)
 
-    def __init__(self, app: ASGIApp, *, fmt: TokenFormat) -> None:
+    def __init__(self, app: ASGIApp, *, fmt: Verifier) -> None:
         super().__init__(
             app,
             exclude=["^/schema"],

@@ -4,7 +4,9 @@
   family, and records the family.
 * :meth:`SessionManager.refresh` verifies the refresh token with the format (kind ``refresh``) before the
   store is asked, then rotates the family with one compare-and-set keyed by ``jti`` (never by the token
-  string). The winner's successor is stored *sealed*: encrypted under a key derived from the presented
+  string). During a migration the presented token may be of an accepted format; its successor is always
+  issued in the issued format, in the same family, so reuse detection and the grace window span the
+  switch. The winner's successor is stored *sealed*: encrypted under a key derived from the presented
   token, so a retry within the grace window, which presents that same token, gets the identical
   successor, while a copy of the database alone reveals no usable refresh token.
 * Reuse after the grace window revokes the family (the store does it, atomically with the detection).
@@ -24,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from formats import Claims, Clock, Kind, TokenClaimsInvalid, TokenFormat
+from formats.migration import Verifier
 from service.auth.roles import Role, permissions_of
 from service.settings import Settings
 from service.stores import SessionRevoked, Stores
@@ -68,8 +71,17 @@ def unseal(sealed: bytes, *, presented: str, context: str) -> str:
 class SessionManager:
     """Issues tokens and drives refresh families through the stores."""
 
-    def __init__(self, *, fmt: TokenFormat, stores: Stores, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        fmt: TokenFormat,
+        stores: Stores,
+        settings: Settings,
+        clock: Clock,
+        verifier: Verifier | None = None,
+    ) -> None:
         self._fmt = fmt
+        self._verifier: Verifier = verifier or fmt  # a migration window also verifies the accepted formats
         self._stores = stores
         self._clock = clock
         self._access_ttl = timedelta(seconds=settings.access_ttl)
@@ -141,7 +153,7 @@ class SessionManager:
 
     async def refresh(self, presented: str) -> TokenPair:
         """Rotate the family of ``presented``; raises TokenError, SessionRevoked or SessionReused."""
-        claims = self._fmt.verify(presented, kind=Kind.REFRESH)
+        claims = self._verifier.verify(presented, kind=Kind.REFRESH)
         family, ver = claims.fam, claims.ver
         if family is None or ver is None:  # check_claims guarantees both on refresh tokens
             raise TokenClaimsInvalid("refresh token without fam/ver")
@@ -174,7 +186,7 @@ class SessionManager:
 
     async def logout(self, presented: str) -> None:
         """Revoke the family of ``presented`` (any verified token of it); SessionRevoked if already gone."""
-        claims = self._fmt.verify(presented, kind=Kind.REFRESH)
+        claims = self._verifier.verify(presented, kind=Kind.REFRESH)
         if claims.fam is None:
             raise TokenClaimsInvalid("refresh token without fam")
         if not await self._stores.sessions.revoke_family(claims.fam, now=self._clock().timestamp()):

@@ -1,9 +1,10 @@
-"""``tokenbench keys generate|rotate|list``: key files under ``TOKENBENCH_KEYS_DIR/<format>/``.
+"""``tokenbench keys generate|rotate|list|public``: key files under ``TOKENBENCH_KEYS_DIR/<format>/``.
 
 ``generate`` writes the first key of a ring (and refuses if the ring has one, so nobody rotates by
 accident); ``rotate`` adds a new active key and keeps the old ones verify-only; ``list`` shows each key
 id, whether it signs, and its file. Retire an old key by deleting its file once no token it signed can
-still be valid (the refresh lifetime after the rotation).
+still be valid (the refresh lifetime after the rotation). ``public`` replaces each private key file of an
+asymmetric format by its public key, for a format that is only accepted (docs/migration.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from formats import FormatName, KeyConfigError
 from formats.keys import generate_key_file, list_key_files
+from formats.migration import public_key_text
 from service.settings import Settings
 
 __all__ = ["register"]
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ("generate", _generate, "write the first key of a format's ring"),
         ("rotate", _rotate, "add a new active key; older keys stay verify-only"),
         ("list", _list, "show the key ids of a format's ring, active key last"),
+        ("public", _public, "replace each private key file by its public key (a format only accepted)"),
     ):
         sub = actions.add_parser(name, help=text, description=text)
         sub.add_argument(
@@ -89,4 +92,32 @@ def _list(args: argparse.Namespace) -> int:
         for key in reversed(files):
             role = "active" if key.active else "verify-only"
             print(f"{name.value}\t{key.kid}\t{role}\t{key.path}")
+    return 0
+
+
+def _public(args: argparse.Namespace) -> int:
+    keys_dir, names = _targets(args)
+    for name in names:
+        files = list_key_files(keys_dir, name)
+        if not files:
+            raise KeyConfigError(f"{keys_dir / name.value}: no keys")
+        replaced = 0
+        for key in files:
+            public = public_key_text(name, key.path.read_text(encoding="utf-8"), source=str(key.path))
+            if public is None:
+                raise KeyConfigError(
+                    f"{name.value} is symmetric: its one key verifies and signs alike, so it has no public "
+                    "half; an accepted symmetric format keeps its secret key"
+                )
+            if public.strip() == key.path.read_text(encoding="utf-8").strip():
+                continue
+            temporary = key.path.with_name(f".{key.path.name}.tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(public + "\n")
+            os.replace(temporary, key.path)
+            replaced += 1
+            print(f"{name.value}: {key.kid} is now public only in {key.path}")
+        kept = len(files) - replaced
+        print(f"{name.value}: {replaced} key file(s) replaced by their public key, {kept} already were")
     return 0

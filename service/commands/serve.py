@@ -21,7 +21,7 @@ from formats import FormatName
 from formats.claims import utc_now
 from service.auth.roles import Role
 from service.commands.users import set_user
-from service.keyring import load_format
+from service.migration import load_window
 from service.passwords import PasswordHasher
 from service.settings import Settings, SettingsError
 from service.stores import StoreError, open_stores
@@ -62,7 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.format:
         environ["TOKENBENCH_FORMAT"] = args.format
     settings = Settings.from_env(environ)
-    load_format(settings, clock=utc_now)  # generates a first key in development; refuses bad keys
+    load_window(settings, clock=utc_now)  # generates a first key in development; refuses bad keys
     try:
         asyncio.run(_prepare(settings, demo=args.demo))
     except StoreError as exc:
@@ -70,8 +70,11 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     os.environ.update(environ)
 
+    accepting = ", ".join(name.value for name in settings.accept_formats)
     print(
-        f"tokenbench: serving {settings.format.value} on http://{args.host}:{args.port} "
+        f"tokenbench: serving {settings.format.value}"
+        + (f" (still accepting {accepting})" if accepting else "")
+        + f" on http://{args.host}:{args.port} "
         f"(database {settings.database_url.masked}, {args.workers} worker(s))",
         flush=True,
     )

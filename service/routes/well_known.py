@@ -1,7 +1,9 @@
 """``GET /.well-known/{jwks.json|paserk.json}``: public verification keys, from the key ring.
 
 Only the asymmetric formats publish anything (``jwt-es256`` a JWKS, ``paseto-v4-public`` PASERK public
-keys); each document lists the active key and the retiring verify-only keys. Every other name is 404.
+keys); each document lists the active key and the retiring verify-only keys. During a migration the
+accepted formats' public keys are published too (after the issued format's), so verifiers keep verifying
+old tokens. Every other name is 404.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ __all__ = ["route_handlers", "well_known"]
 @get("/.well-known/{name:str}", opt={EXCLUDE_FROM_AUTH: True}, summary="Public verification keys")
 async def well_known(name: FromPath[str], services: ServicesDep) -> Response[Any]:
     """The document ``name`` of this deployment's format, or 404."""
-    documents: Mapping[str, Any] = services.fmt.well_known()
+    documents: Mapping[str, Any] = services.window.well_known()
     if name not in documents:
         raise NotFound(f"no /.well-known/{name[:64]} for format {services.fmt.name}")
     return Response(documents[name], headers={"Cache-Control": "public, max-age=300"})

@@ -68,6 +68,7 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
         "database": "ok",
         "sessions": "ok",
         "backends": {"database": "sqlite", "sessions": "sqlite"},
+        "accepted": {},
     }
 
 

@@ -329,6 +329,7 @@ def test_health_names_the_format_and_the_store_states(api, format_name) -> None:
     assert body["database"] == "ok"
     assert body["sessions"] == "ok"
     assert body["backends"] == {"database": "sqlite", "sessions": "sqlite"}
+    assert body["accepted"] == {}
     assert api.client.get("/health/live").json() == {"status": "ok"}
 
 
