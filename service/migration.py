@@ -19,6 +19,7 @@ import logging
 from typing import Final
 
 from formats import FORMATS, Clock, FormatName, KeyConfigError, TokenFormat
+from formats._ring import read_key_text
 from formats.keys import list_key_files, refuse_shared_key_material
 from formats.migration import Migration, Seen
 from service.keyring import load_format
@@ -45,9 +46,7 @@ def load_accepted(settings: Settings, name: FormatName, *, clock: Clock) -> Toke
         raise SettingsError(_VARIABLE, f"{name.value}: {exc}") from exc
     if ring.well_known():  # asymmetric: the public keys verify, a private key is not needed
         cls = FORMATS[name]
-        private = [
-            f.path for f in files if cls.key_material_of(f.path.read_text("utf-8"), source=str(f.path))
-        ]
+        private = [f.path for f in files if cls.key_material_of(read_key_text(f.path), source=str(f.path))]
         if private and settings.env is Environment.PRODUCTION:
             raise SettingsError(
                 _VARIABLE,

@@ -103,13 +103,14 @@ def _public(args: argparse.Namespace) -> int:
             raise KeyConfigError(f"{keys_dir / name.value}: no keys")
         replaced = 0
         for key in files:
-            public = public_key_text(name, key.path.read_text(encoding="utf-8"), source=str(key.path))
+            text = key.path.read_text(encoding="utf-8").strip()
+            public = public_key_text(name, text, source=str(key.path))
             if public is None:
                 raise KeyConfigError(
                     f"{name.value} is symmetric: its one key verifies and signs alike, so it has no public "
                     "half; an accepted symmetric format keeps its secret key"
                 )
-            if public.strip() == key.path.read_text(encoding="utf-8").strip():
+            if public == text:
                 continue
             temporary = key.path.with_name(f".{key.path.name}.tmp")
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
