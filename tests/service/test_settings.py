@@ -29,6 +29,14 @@ def test_defaults_are_those_of_the_design() -> None:
     assert settings.login_rate_limit == RateLimit(count=10, period=60)
     assert (settings.issuer, settings.audience) == (None, None)
     assert settings.cookie_secure is True
+    assert settings.accept_formats == ()
+
+
+def test_accepted_formats_are_a_comma_separated_list_in_order() -> None:
+    settings = Settings.from_env(
+        {"TOKENBENCH_FORMAT": "jwt-es256", "TOKENBENCH_ACCEPT_FORMATS": " paseto-v4-local, JWT-HS256 "}
+    )
+    assert settings.accept_formats == (FormatName.PASETO_V4_LOCAL, FormatName.JWT_HS256)
 
 
 def test_every_variable_is_read() -> None:
@@ -95,6 +103,10 @@ def test_rate_limit_off_disables_it() -> None:
 BAD_VALUES = [
     ("TOKENBENCH_FORMAT", "jwt-none"),
     ("TOKENBENCH_FORMAT", "paseto-v2-public"),
+    ("TOKENBENCH_ACCEPT_FORMATS", "jwt-none"),
+    ("TOKENBENCH_ACCEPT_FORMATS", "paseto-v4-public"),  # the issued format (the default) listed again
+    ("TOKENBENCH_ACCEPT_FORMATS", "jwt-hs256,JWT-HS256"),
+    ("TOKENBENCH_ACCEPT_FORMATS", "jwt-hs256,"),
     ("TOKENBENCH_ENV", "staging"),
     ("TOKENBENCH_DATABASE_URL", "mysql://root@db/tokens"),
     ("TOKENBENCH_DATABASE_URL", "sqlite+aiosqlite://"),
@@ -231,3 +243,14 @@ def test_an_unreachable_redis_refuses_to_start_naming_redis(monkeypatch, capsys,
     assert main(["serve", "--port", "1"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[-1].startswith("tokenbench: error: TOKENBENCH_REDIS_URL: redis unavailable"), lines
+
+
+def test_an_accepted_format_without_keys_stops_serve_with_one_line(
+    monkeypatch, capsys, tmp_path: Path
+) -> None:
+    line = serve_error(
+        monkeypatch, capsys, tmp_path, TOKENBENCH_FORMAT="jwt-es256", TOKENBENCH_ACCEPT_FORMATS="jwt-hs256"
+    )
+    assert line.startswith("tokenbench: error: TOKENBENCH_ACCEPT_FORMATS: jwt-hs256: ")
+    assert str(tmp_path / "keys" / "jwt-hs256") in line
+    assert not (tmp_path / "keys" / "jwt-hs256").exists()
