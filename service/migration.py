@@ -66,9 +66,12 @@ def load_accepted(settings: Settings, name: FormatName, *, clock: Clock) -> Toke
 
 
 def load_window(settings: Settings, *, clock: Clock) -> Migration:
-    """The issued format (its ring as :func:`service.keyring.load_format` loads it) and the accepted ones."""
-    issued = load_format(settings, clock=clock)
+    """The issued format (its ring as :func:`service.keyring.load_format` loads it) and the accepted ones.
+
+    The accepted rings are checked first, so a refused window writes no development key.
+    """
     accepted = [load_accepted(settings, name, clock=clock) for name in settings.accept_formats]
+    issued = load_format(settings, clock=clock)
     return Migration(issued, accepted, clock=clock)
 
 
