@@ -2,7 +2,10 @@
 
 Groups (one table per group in the report): ``verify-access:<format>`` holds the floor, tokenbench and
 every peer verifying the same access token, side by side in one run; ``tokenbench:<format>`` holds issue
-(access, refresh), verify of a refresh token and the two rejections (a bad signature, and garbage).
+(access, refresh), verify of a refresh token and the two rejections (a bad signature, and garbage);
+``window:<format>`` holds the verify of an issued-format access token with no accepted format and with
+every other format accepted (``TOKENBENCH_ACCEPT_FORMATS``, :class:`formats.migration.Migration`), back
+to back.
 
 Every body asserts what it got, so ``pytest --benchmark-disable`` (the normal suite) runs each one once
 and a broken peer or a floor that stopped verifying fails the suite instead of being timed.
@@ -20,7 +23,8 @@ import pytest
 from benchmarks.floor import floor_for
 from benchmarks.peers import PEER_NAMES, peers_for
 from benchmarks.subjects import Subject, access_claims, build_subject, refresh_claims
-from formats import Claims, FormatName, Kind, TokenError
+from formats import Claims, FormatName, Kind, TokenError, ephemeral
+from formats.migration import Migration, Verifier
 
 FORMAT_IDS = [f.value for f in FormatName]
 
@@ -101,3 +105,26 @@ def test_tokenbench_rejects_invalid_token(benchmark: Any, name: FormatName, case
 
     _label(benchmark, "tokenbench", name, "reject", "tokenbench", case=case)
     assert benchmark(reject) == code
+
+
+WINDOW_CASES = [(f, case) for f in FormatName for case in ("issued-only", "accepting")]
+"""Format-major, so each format's two cases run back to back."""
+
+
+@functools.cache
+def window_of(name: FormatName) -> Migration:
+    """The issued format of ``name``'s subject with every other format accepted (the most labels)."""
+    subject = subject_of(name)
+    window = Migration(subject.fmt, [ephemeral(other) for other in FormatName if other != name])
+    window.verify(subject.access, kind=Kind.ACCESS)  # as in a running service: the header is known
+    return window
+
+
+@pytest.mark.parametrize(("name", "case"), WINDOW_CASES, ids=[f"{f.value}-{c}" for f, c in WINDOW_CASES])
+def test_issued_format_verify_with_and_without_accepted_formats(
+    benchmark: Any, name: FormatName, case: str
+) -> None:
+    subject = subject_of(name)
+    verifier: Verifier = subject.fmt if case == "issued-only" else window_of(name)
+    _label(benchmark, "window", name, "window-verify", "tokenbench", case=case)
+    assert benchmark(verifier.verify, subject.access, kind=Kind.ACCESS) == subject.claims

@@ -34,6 +34,7 @@ __all__ = [
     "sizes_table",
     "target_checks",
     "verify_tables",
+    "window_table",
 ]
 
 FORMATS: Final = tuple(name.value for name in FormatName)
@@ -50,6 +51,8 @@ VERIFY_FLOOR_TARGET: Final = 1.3
 OVERHEAD_TARGET: Final = 1.25
 JWTAUTH_RPS_TARGET: Final = 2.0
 LOGIN_P99_TARGET: Final = 2.0
+WINDOW_TARGET: Final = 1.05
+"""The issued format's verify with accepted formats configured, over its verify without (issue 9)."""
 
 OPERATIONS: Final = (
     ("verify", "access", "ok", "Verify an access token"),
@@ -234,6 +237,53 @@ def operation_tables(results: Results) -> list[Table]:
             )
         )
     return tables
+
+
+def _window(results: Results, fmt: str) -> tuple[TokenRow, TokenRow] | None:
+    without = _token(results, fmt, "window-verify", "tokenbench", case="issued-only")
+    with_accepted = _token(results, fmt, "window-verify", "tokenbench", case="accepting")
+    return (without, with_accepted) if without and with_accepted else None
+
+
+def _window_ratio(without: TokenRow, with_accepted: TokenRow) -> str:
+    """The ratio (``1.02x``), marked as a tie when the rows' spread covers the difference."""
+    ratio = f"{with_accepted.median_us / without.median_us:.2f}{X}"
+    difference = with_accepted.median_us - without.median_us
+    spread = max(without.iqr_us, with_accepted.iqr_us)
+    if abs(difference) <= spread:
+        return f"{ratio} (tie: the IQR {_us(spread)} µs covers the {_us(abs(difference))} µs difference)"
+    return ratio
+
+
+def window_table(results: Results) -> Table | None:
+    """Per format: verify of an issued-format access token without and with accepted formats."""
+    rows = [(fmt, pair) for fmt in _formats_in(results.token) if (pair := _window(results, fmt))]
+    if not rows:
+        return None
+    return Table(
+        title="Migration window: verify an issued-format access token",
+        columns=(
+            "issued format",
+            "no accepted format µs",
+            "IQR µs",
+            "every other format accepted µs",
+            "IQR µs",
+            f"{X} without",
+        ),
+        rows=tuple(
+            (
+                fmt,
+                _us(without.median_us),
+                _us(without.iqr_us),
+                _us(with_accepted.median_us),
+                _us(with_accepted.iqr_us),
+                _window_ratio(without, with_accepted),
+            )
+            for fmt, (without, with_accepted) in rows
+        ),
+        note="The two cases of a format run back to back; the window dispatches by the token's own label "
+        "(docs/migration.md).",
+    )
 
 
 # --- request level --------------------------------------------------------------------------------------
@@ -503,6 +553,19 @@ def target_checks(results: Results) -> list[TargetCheck]:
                 )
             )
     for fmt in FORMATS:
+        window = _window(results, fmt)
+        if window is not None:
+            without, with_accepted = window
+            checks.append(
+                TargetCheck(
+                    f"issued-format verify with accepted formats within {WINDOW_TARGET}{X} of without",
+                    fmt,
+                    f"{_us(with_accepted.median_us)} µs vs {_us(without.median_us)} µs = "
+                    + _window_ratio(without, with_accepted),
+                    with_accepted.median_us <= WINDOW_TARGET * without.median_us,
+                )
+            )
+    for fmt in FORMATS:
         service, guard = _overhead(results, "service", fmt), _overhead(results, "minimal-guard", fmt)
         if service is not None and guard is not None:
             checks.append(
@@ -632,6 +695,10 @@ def render_report(results: Results, charts: Mapping[str, str]) -> str:
     lines += _section(verify_tables(results))
     lines += ["### tokenbench operations, every format", ""]
     lines += _section(operation_tables(results))
+    window = window_table(results)
+    if window is not None:
+        lines += ["### Migration window", ""]
+        lines += _section([window])
     lines += ["## 2. Request level", ""]
     lines += _image(charts, "http", "requests per second per route and format")
     lines += ["### Routes of the service, per format", ""]

@@ -20,9 +20,10 @@ what is signed: the JWS header is in the signing input, the PASETO header in the
 Nothing here depends on which formats exist: the labels come from the registry's classes, so a new format
 takes part in a migration the moment it is registered.
 
-The issued format's verify cost does not grow (``benchmarks/bench_tokens.py`` measures it): a JWS header
-segment that has verified once is remembered (a bounded table of header segments, filled only by tokens
-that verified, so a stream of forged headers cannot grow it), and a PASETO label is a prefix comparison.
+The issued format's verify cost does not grow (``benchmarks/bench_tokens.py`` measures it): a token of
+the issued format is recognised by one prefix comparison, against its PASETO header or against the JWS
+header segments of its tokens that verified before. Header segments are remembered only from tokens that
+verified (a stream of forged headers cannot grow the tables) and in bounded tables.
 """
 
 from __future__ import annotations
@@ -42,11 +43,21 @@ from formats.claims import Claims, utc_now
 from formats.errors import KeyConfigError, TokenMalformed
 from formats.registry import FORMATS
 
-__all__ = ["MAX_LEARNED_HEADERS", "Migration", "Seen", "Verifier", "public_key_text", "token_label"]
+__all__ = [
+    "MAX_ISSUED_HEADERS",
+    "MAX_LEARNED_HEADERS",
+    "Migration",
+    "Seen",
+    "Verifier",
+    "public_key_text",
+    "token_label",
+]
 
 MAX_LEARNED_HEADERS: Final = 256
-"""JWS header segments remembered per window (one per key id and kind in use); the table starts over
-when full."""
+"""JWS header segments of accepted formats remembered per window (one per key id and kind in use); the
+table starts over when full."""
+MAX_ISSUED_HEADERS: Final = 8
+"""JWS header segments of the issued format compared first (a few key ids, two kinds each)."""
 
 _PASETO_VERSION: Final = re.compile(r"v[0-9]{1,3}\Z")
 
@@ -118,7 +129,18 @@ class Migration:
     format that verify are counted (:meth:`seen`), so an operator sees when the old format has drained.
     """
 
-    __slots__ = ("_accepted", "_by_head", "_by_label", "_clock", "_issued", "_jws", "_prefixed", "_seen")
+    __slots__ = (
+        "_accepted",
+        "_by_label",
+        "_clock",
+        "_issued",
+        "_issued_base",
+        "_issued_prefixes",
+        "_jws",
+        "_learned",
+        "_prefixed",
+        "_seen",
+    )
 
     def __init__(
         self, issued: TokenFormat, accepted: Sequence[TokenFormat] = (), *, clock: Clock | None = None
@@ -138,10 +160,10 @@ class Migration:
         self._prefixed = tuple(
             (label, fmt) for label, fmt in by_label.items() if _PASETO_VERSION.match(label.split(".", 1)[0])
         )
-        self._jws = frozenset(
-            fmt for fmt in by_label.values() if all(fmt is not f for _, f in self._prefixed)
-        )
-        self._by_head: dict[str, TokenFormat] = {}
+        self._jws = frozenset(fmt for fmt in by_label.values() if fmt.token_label not in dict(self._prefixed))
+        self._issued_base: tuple[str, ...] = () if issued in self._jws else (issued.token_label,)
+        self._issued_prefixes = self._issued_base
+        self._learned: dict[str, TokenFormat] = {}
         self._clock: Clock = clock or utc_now
         self._seen: dict[FormatName, Seen] = {fmt.name: Seen() for fmt in accepted}
 
@@ -171,11 +193,12 @@ class Migration:
 
     def format_of(self, token: str) -> TokenFormat:
         """The one format ``token`` names (see :func:`token_label`); TokenMalformed if it names none here."""
+        if token.startswith(self._issued_prefixes):
+            return self._issued
         dot = token.find(".")
-        fmt = self._by_head.get(token[:dot]) if dot > 0 else None
-        return fmt if fmt is not None else self._route(token)
-
-    def _route(self, token: str) -> TokenFormat:
+        fmt = self._learned.get(token[: dot + 1]) if dot > 0 else None
+        if fmt is not None:
+            return fmt
         for prefix, prefixed in self._prefixed:
             if token.startswith(prefix):
                 return prefixed
@@ -187,21 +210,26 @@ class Migration:
 
     def verify(self, token: str, *, kind: Kind) -> Claims:
         """Verify ``token`` with the one format it names, with every rule of that format."""
-        dot = token.find(".")
-        head = token[:dot] if dot > 0 else ""
-        fmt = self._by_head.get(head)
-        if fmt is None:
-            fmt = self._route(token)
-            claims = fmt.verify(token, kind=kind)
-            if fmt in self._jws:  # remember the verified header segment: the next token skips the parse
-                if len(self._by_head) >= MAX_LEARNED_HEADERS:
-                    self._by_head.clear()
-                self._by_head[head] = fmt
-        else:
-            claims = fmt.verify(token, kind=kind)
+        if token.startswith(self._issued_prefixes):  # the hot path: one prefix comparison, then verify
+            return self._issued.verify(token, kind=kind)
+        fmt = self.format_of(token)
+        claims = fmt.verify(token, kind=kind)
+        if fmt in self._jws:  # remember the verified header segment: the next token skips the parse
+            self._learn(token[: token.index(".") + 1], fmt)
         if fmt is not self._issued:
             self._count(fmt.name, kind)
         return claims
+
+    def _learn(self, head: str, fmt: TokenFormat) -> None:
+        """Remember ``head`` (a JWS header segment and its dot, of a token that verified) for ``fmt``."""
+        if fmt is self._issued:
+            if len(self._issued_prefixes) >= MAX_ISSUED_HEADERS:
+                self._issued_prefixes = self._issued_base
+            self._issued_prefixes = (*self._issued_prefixes, head)
+            return
+        if len(self._learned) >= MAX_LEARNED_HEADERS:
+            self._learned.clear()
+        self._learned[head] = fmt
 
     def _count(self, name: FormatName, kind: Kind) -> None:
         seen = self._seen[name]

@@ -31,7 +31,7 @@ from formats import (
     load,
 )
 from formats.keys import generate_key_file
-from formats.migration import MAX_LEARNED_HEADERS, Migration, token_label
+from formats.migration import MAX_ISSUED_HEADERS, MAX_LEARNED_HEADERS, Migration, token_label
 from tests.conftest import FixedClock
 
 MakeClaims = Callable[..., Claims]
@@ -223,17 +223,41 @@ def test_the_issued_format_cannot_also_be_accepted(policy: ClaimPolicy) -> None:
             Migration(ephemeral(name), [ephemeral(name, policy=policy)])
 
 
-def test_forged_headers_never_fill_the_learned_table(make_claims: MakeClaims, clock: FixedClock) -> None:
+@pytest.mark.parametrize("side", ["issued", "accepted"])
+def test_forged_headers_are_never_remembered(make_claims: MakeClaims, clock: FixedClock, side: str) -> None:
     hs = ephemeral(FormatName.JWT_HS256, clock=clock)
-    window = Migration(ephemeral(FormatName.PASETO_V4_PUBLIC), [hs])
+    other = ephemeral(FormatName.PASETO_V4_PUBLIC, clock=clock)
+    window = Migration(hs, [other]) if side == "issued" else Migration(other, [hs])
     token = hs.issue(make_claims(), kind=Kind.ACCESS)
     _, payload, signature = token.split(".")
-    for i in range(MAX_LEARNED_HEADERS * 4):
+    for i in range(MAX_LEARNED_HEADERS * 2):
         header = {"alg": "HS256", "kid": f"k-{i}", "typ": "at+jwt"}
         segment = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
         assert refusal(window, f"{segment}.{payload}.{signature}") == "token_unknown_key"
-    assert window.verify(token, kind=Kind.ACCESS) == make_claims()
-    assert len(window._by_head) == 1  # the bound is the point of the test
+    # the tables a verified header enters, and their bounds, are the point of the test
+    assert (window._learned, window._issued_prefixes) == ({}, () if side == "issued" else ("v4.public.",))
+    for _ in range(2):
+        assert window.verify(token, kind=Kind.ACCESS) == make_claims()
+    head = token.split(".")[0] + "."
+    if side == "issued":
+        assert window._issued_prefixes == (head,)
+    else:
+        assert window._learned == {head: hs}
+
+
+def test_the_issued_header_table_is_bounded(
+    make_claims: MakeClaims, clock: FixedClock, tmp_path: Path
+) -> None:
+    for _ in range(MAX_ISSUED_HEADERS + 2):
+        generate_key_file(tmp_path, FormatName.JWT_HS256)
+    texts = [(str(p), p.read_text()) for p in sorted((tmp_path / "jwt-hs256").iterdir())]
+    rings = [
+        FORMATS[FormatName.JWT_HS256].from_key_texts(texts[: i + 1], clock=clock) for i in range(len(texts))
+    ]
+    window = Migration(rings[-1], [ephemeral(FormatName.PASETO_V4_LOCAL)])
+    for ring in rings:  # tokens of every key of the ring, the newest last
+        assert window.verify(ring.issue(make_claims(), kind=Kind.ACCESS), kind=Kind.ACCESS) == make_claims()
+    assert 1 <= len(window._issued_prefixes) <= MAX_ISSUED_HEADERS
 
 
 # --- accepted rings: verify-only, from the key directory ---------------------------------------------------
