@@ -136,6 +136,7 @@ class Migration:
         "_issued",
         "_issued_base",
         "_issued_prefixes",
+        "_issued_verify",
         "_jws",
         "_learned",
         "_prefixed",
@@ -155,6 +156,7 @@ class Migration:
                 )
             by_label[fmt.token_label] = fmt
         self._issued = issued
+        self._issued_verify = issued.verify
         self._accepted = tuple(accepted)
         self._by_label = by_label
         self._prefixed = tuple(
@@ -211,7 +213,7 @@ class Migration:
     def verify(self, token: str, *, kind: Kind) -> Claims:
         """Verify ``token`` with the one format it names, with every rule of that format."""
         if token.startswith(self._issued_prefixes):  # the hot path: one prefix comparison, then verify
-            return self._issued.verify(token, kind=kind)
+            return self._issued_verify(token, kind=kind)
         fmt = self.format_of(token)
         claims = fmt.verify(token, kind=kind)
         if fmt in self._jws:  # remember the verified header segment: the next token skips the parse
