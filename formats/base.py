@@ -29,6 +29,7 @@ class FormatName(enum.StrEnum):
 
     JWT_HS256 = "jwt-hs256"
     JWT_ES256 = "jwt-es256"
+    JWT_EDDSA = "jwt-eddsa"
     PASETO_V4_LOCAL = "paseto-v4-local"
     PASETO_V4_PUBLIC = "paseto-v4-public"
 
