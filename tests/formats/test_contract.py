@@ -126,6 +126,33 @@ def test_token_issued_in_the_future_beyond_the_leeway_is_not_yet_valid(
     assert fmt.verify(fmt.issue(edge, kind=Kind.ACCESS), kind=Kind.ACCESS) == edge
 
 
+def test_issued_times_are_whole_seconds_rounded_down_in_every_format(
+    fmt: TokenFormat, make_claims: MakeClaims, clock: FixedClock
+) -> None:
+    # JWT NumericDate is an integer; PASETO is written at the same precision, so the same claims give
+    # the same token size whatever the clock's microseconds were (issue 12: ~20 bytes that were not the
+    # format's).
+    fraction = timedelta(microseconds=707_747)
+    claims = make_claims(
+        iat=clock.now + fraction, nbf=clock.now + fraction, exp=clock.now + timedelta(minutes=15) + fraction
+    )
+    verified = fmt.verify(fmt.issue(claims, kind=Kind.ACCESS), kind=Kind.ACCESS)
+    assert verified == make_claims()
+    readable = explain(fmt.issue(claims, kind=Kind.ACCESS)).times  # empty where the claims are encrypted
+    assert set(readable.values()) <= {"2026-11-23T12:00:00Z", "2026-11-23T12:15:00Z"}
+
+
+def test_the_same_claims_give_the_same_token_size_whatever_the_microseconds(
+    fmt: TokenFormat, make_claims: MakeClaims, clock: FixedClock
+) -> None:
+    sizes = set()
+    for micro in (0, 1, 500_000, 999_999):
+        at = clock.now + timedelta(microseconds=micro)
+        claims = make_claims(iat=at, nbf=at, exp=at + timedelta(minutes=15))
+        sizes.add(len(fmt.issue(claims, kind=Kind.ACCESS)))
+    assert len(sizes) == 1
+
+
 def test_token_whose_exp_is_not_after_iat_is_claims_invalid(
     fmt: TokenFormat, make_claims: MakeClaims
 ) -> None:
