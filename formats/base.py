@@ -69,6 +69,11 @@ class TokenFormat(Protocol):
         """The secret bytes of a key-file text (None for a public key); used to refuse shared keys."""
         ...
 
+    @classmethod
+    def key_public_bytes_of(cls, key_text: str, *, source: str) -> bytes | None:
+        """The raw public key of a key-file text (None for a symmetric key); a secret must never equal one."""
+        ...
+
     @property
     def active_kid(self) -> str:
         """Key id of the key that issues new tokens."""

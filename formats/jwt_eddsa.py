@@ -85,6 +85,10 @@ class JwtEdDsa(JwtFormat[OkpKey]):
     def _material(cls, key: OkpKey) -> bytes | None:
         return key.seed
 
+    @classmethod
+    def _public_bytes(cls, key: OkpKey) -> bytes:
+        return key.public
+
     def _verify_key(self, key: OkpKey) -> bytes:
         return key.public
 

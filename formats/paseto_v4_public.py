@@ -82,6 +82,10 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
     def _material(cls, key: Ed25519Key) -> bytes | None:
         return None if key.secret is None else key.secret[:32]
 
+    @classmethod
+    def _public_bytes(cls, key: Ed25519Key) -> bytes:
+        return key.public
+
     def _check_signing_key(self, key: Ed25519Key) -> None:
         if key.secret is None:
             raise KeyConfigError(

@@ -227,6 +227,7 @@ ATTACKS: Final = (
         row(
             deployment("JWT has no purpose; the JWT analogue is JWT-KEYCONF-ES-HS"),
             deployment("JWT has no purpose; the JWT analogue is JWT-KEYCONF-ES-HS"),
+            deployment("JWT has no purpose; the JWT analogue is JWT-KEYCONF-ES-HS"),
             REJECT_AND_STARTUP,
             REJECT,
         ),
@@ -239,6 +240,7 @@ ATTACKS: Final = (
         "Downgrade / cross-version: another version under the same key material, or the header relabelled",
         Section.PASETO_BINDING,
         row(
+            deployment("JWT has no version field; the nearest analogue is JWT-ALG-NOT-ALLOWED"),
             deployment("JWT has no version field; the nearest analogue is JWT-ALG-NOT-ALLOWED"),
             deployment("JWT has no version field; the nearest analogue is JWT-ALG-NOT-ALLOWED"),
             REJECT_AND_STARTUP,
@@ -255,6 +257,7 @@ ATTACKS: Final = (
         row(
             deployment("JWT analogue: an algorithms list with more than one entry (pinned to one here)"),
             deployment("JWT analogue: an algorithms list with more than one entry (pinned to one here)"),
+            deployment("JWT analogue: an algorithms list with more than one entry (pinned to one here)"),
             STARTUP,
             STARTUP,
         ),
@@ -266,6 +269,9 @@ ATTACKS: Final = (
         "Token bound to one implicit assertion (tenant, kind) presented where another is expected",
         Section.PASETO_BINDING,
         row(
+            deployment(
+                "JWT has no implicit assertion; its kind binding is the typ header (TOKEN-TYPE-CONFUSION)"
+            ),
             deployment(
                 "JWT has no implicit assertion; its kind binding is the typ header (TOKEN-TYPE-CONFUSION)"
             ),

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc.jwk import OctKey
 
 from formats import FORMATS, Claims, FormatName, KeyConfigError, Kind, TokenFormat, TokenMalformed, load
@@ -129,7 +130,7 @@ def pem(key: ec.EllipticCurvePublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def der(key: ec.EllipticCurvePublicKey) -> bytes:
+def der(key: ec.EllipticCurvePublicKey | Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -153,6 +154,7 @@ def es256_public_jwk_text() -> bytes:
         (es256_public_jwk_text, "printable text"),
         (lambda: der(ec_public_key()), "EC public key"),
         (lambda: raw_point(ec_public_key()), "EC public key"),
+        (lambda: der(Ed25519PrivateKey.generate().public_key()), "Ed25519 public key"),
     ],
     ids=[
         "empty",
@@ -163,6 +165,7 @@ def es256_public_jwk_text() -> bytes:
         "jwk-public-key",
         "der",
         "raw-point",
+        "ed25519-der",
     ],
 )
 def test_weak_or_confused_secret_is_refused_naming_the_file_and_the_fix(
