@@ -56,6 +56,11 @@ REJECTS: Final = Verdict.REJECTS
 ASYMMETRIC: Final = "an asymmetric key is generated, never chosen: there is no secret to guess or leave empty"
 
 
+ONE_ED25519_KEY: Final = Applicability(
+    Expect.STARTUP, "one Ed25519 key can be both the jwt-eddsa and the paseto-v4-public key: refused"
+)
+
+
 def hs256_key_file(secret: bytes, kid: str) -> str:
     """An ``oct`` JWK key file holding ``secret`` (however weak)."""
     return json.dumps({"kty": "oct", "alg": "HS256", "kid": kid, "k": forge.b64u(secret)})
@@ -408,9 +413,9 @@ ATTACKS: Final = (
         row(
             STARTUP,
             deployment("a P-256 key cannot double as another format's key"),
+            ONE_ED25519_KEY,
             STARTUP,
-            STARTUP,
-            STARTUP,
+            ONE_ED25519_KEY,
         ),
         startup=cross_format_key,
     ),
