@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--format",
         default="all",
         choices=["all", *(f.value for f in FormatName)],
-        help="format to attack in-process (default: all four)",
+        help="format to attack in-process (default: every format)",
     )
     parser.add_argument("--url", help="attack a running service instead (its format comes from /health)")
     parser.add_argument("--username", help="with --url: the user to log in as (password on stdin)")

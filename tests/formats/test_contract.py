@@ -1,4 +1,4 @@
-"""The contract every format keeps, checked identically for all four; nothing here branches on the format.
+"""The contract every format keeps, checked identically for every format; nothing here branches on the format.
 
 What legitimately differs between formats (headers, JWKS, PASERK, encrypted claims) lives in the
 per-format files. Raw tokens with payloads ``issue`` never writes come from :mod:`tests.formats.rawtokens`,
