@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from benchmarks.results import HttpRow, Results, SizeRow, TokenRow
+from formats import FormatName
 
 __all__ = [
     "FORMATS",
@@ -35,7 +36,8 @@ __all__ = [
     "verify_tables",
 ]
 
-FORMATS: Final = ("jwt-hs256", "jwt-es256", "paseto-v4-local", "paseto-v4-public")
+FORMATS: Final = tuple(name.value for name in FormatName)
+"""Every format, in ``FormatName`` order: a new format appears in every table at once."""
 """Table order: the flag names, as everywhere else."""
 
 ROUTES: Final = {
