@@ -17,6 +17,7 @@ from formats import (
     ClaimPolicy,
     Claims,
     FormatName,
+    KeyConfigError,
     Kind,
     TokenError,
     TokenFormat,
@@ -339,6 +340,17 @@ def test_rotation_keeps_old_tokens_valid_and_issues_with_the_new_key(
     assert pruned.kids == (second.kid,)
     assert refusal(pruned, old_token) == "token_unknown_key"
     assert pruned.verify(new_token, kind=Kind.ACCESS).jti == "jti-0002"
+
+
+@pytest.mark.parametrize("content", ["", "\n", "  \n\t\n"], ids=["empty", "newline", "whitespace"])
+def test_empty_key_file_is_refused_naming_the_file_and_the_fix(
+    format_name: FormatName, tmp_path: Path, write_key_file: Callable[[FormatName, str], Path], content: str
+) -> None:
+    path = write_key_file(format_name, content)
+    with pytest.raises(KeyConfigError, match="empty") as refused:
+        load(format_name, tmp_path)
+    assert str(path) in str(refused.value)
+    assert "tokenbench keys generate" in str(refused.value)
 
 
 # --- spelling --------------------------------------------------------------------------------------------

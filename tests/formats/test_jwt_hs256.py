@@ -202,16 +202,6 @@ def test_key_file_that_is_not_an_hs256_jwk_is_refused_naming_the_file_and_the_fi
     assert "tokenbench keys generate --format jwt-hs256" in str(refused.value)
 
 
-def test_empty_key_file_is_refused_naming_the_file_and_the_fix(
-    write_key_file: WriteKey, tmp_path: Path
-) -> None:
-    path = write_key_file(NAME, "\n")
-    with pytest.raises(KeyConfigError, match="empty") as refused:
-        load(NAME, tmp_path)
-    assert str(path) in str(refused.value)
-    assert "tokenbench keys generate" in str(refused.value)
-
-
 def test_generated_key_is_32_random_bytes_with_its_rfc7638_thumbprint_as_kid() -> None:
     text = FORMATS[NAME].generate_key_text()
     jwk = json.loads(text)
