@@ -67,7 +67,7 @@ def purpose_confusion(ctx: Context) -> Iterator[Probe]:
 
 
 def purpose_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
-    """After a format flip, the public-key file is loaded as the local key."""
+    """After a format flip, the public key is loaded as the local key: its PASERK file, or its raw bytes."""
     if name is not LOCAL:
         return
     secret = attacker.ed25519_keypair()[0]
@@ -81,6 +81,16 @@ def purpose_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
         "the k4.public file in the paseto-v4-local key directory",
         LOCAL,
         files={"paseto-v4-local/public.paserk": paserk_file("k4.public.", public)},
+        library=library,
+        library_expect=ACCEPTS,
+    )
+    yield StartupCase(
+        "the v4.public key's 32 public bytes as a k4.local key, the v4.public key file beside it",
+        LOCAL,
+        files={
+            "paseto-v4-public/signing.paserk": paserk_file("k4.secret.", secret),
+            "paseto-v4-local/public-bytes.paserk": paserk_file("k4.local.", public),
+        },
         library=library,
         library_expect=ACCEPTS,
     )
