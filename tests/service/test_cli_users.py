@@ -77,6 +77,7 @@ def test_users_create_with_password_stdin_then_list(monkeypatch, capsys, env: Se
 
 
 def test_users_set_role_set_password_and_delete(monkeypatch, capsys, env: Settings) -> None:
+    users(monkeypatch, "create", "--username", "ann", "--role", "admin", "--password-stdin", stdin="ann-password\n")
     users(monkeypatch, "create", "--username", "bob", "--password-stdin", stdin="bob-password\n")
     assert stored(env, "bob").role == "user"
     assert users(monkeypatch, "set-role", "--username", "bob", "--role", "admin") == 0

@@ -151,7 +151,7 @@ def test_users_refuse_duplicates_and_unknown_names(user_backend: Backend) -> Non
 
 
 async def started(sessions: Any, family: str = "fam-1", username: str = "bob", jti: str = "jti-0") -> None:
-    await sessions.start(family, username=username, jti=jti, expires_at=NOW + DAY, now=NOW)
+    await sessions.start(family, username=username, jti=jti, expires_at=NOW + DAY, now=NOW, generation=0)
 
 
 def rotation(presented: str, successor: str, now: float = NOW, grace: int = 10) -> dict[str, Any]:
@@ -291,7 +291,7 @@ def test_revoke_family_and_revoke_user(session_backend: Backend) -> None:
 def test_revoke_user_reaches_families_extended_by_rotation(session_backend: Backend) -> None:
     async def body(stores: dict[str, Any]) -> None:
         sessions = stores["sessions"]
-        await sessions.start("short", username="bob", jti="s-0", expires_at=NOW + 60, now=NOW)
+        await sessions.start("short", username="bob", jti="s-0", expires_at=NOW + 60, now=NOW, generation=0)
         await sessions.rotate("short", **rotation("s-0", "s-1", now=NOW + 30))
         assert await sessions.revoke_user("bob", now=NOW + 31) == 1
 
@@ -301,7 +301,7 @@ def test_revoke_user_reaches_families_extended_by_rotation(session_backend: Back
 def test_purge_forgets_expired_families_only(session_backend: Backend) -> None:
     async def body(stores: dict[str, Any]) -> None:
         sessions = stores["sessions"]
-        await sessions.start("old", username="bob", jti="o-0", expires_at=NOW + 10, now=NOW)
+        await sessions.start("old", username="bob", jti="o-0", expires_at=NOW + 10, now=NOW, generation=0)
         await started(sessions, family="live")
         await sessions.purge(now=NOW + 20)
         if session_backend.name != "redis":  # Redis forgets by key expiry, on its own clock
@@ -347,7 +347,7 @@ async def assert_unavailable(sessions: Any, limiter: Any) -> None:
     with pytest.raises(StoreUnavailable):
         await sessions.ping()
     with pytest.raises(StoreUnavailable):
-        await sessions.start("f", username="u", jti="j", expires_at=NOW + 1, now=NOW)
+        await sessions.start("f", username="u", jti="j", expires_at=NOW + 1, now=NOW, generation=0)
     with pytest.raises(StoreUnavailable):
         await sessions.rotate("f", **rotation("j", "k"))
     with pytest.raises(StoreUnavailable):
