@@ -82,18 +82,28 @@ class ObservedUserStore:
 
     def __init__(self, inner: UserStore) -> None:
         self._inner = inner
-        self._armed: dict[str, Callable[[], Awaitable[object]]] = {}
+        self._armed: dict[str, tuple[int, Callable[[], Awaitable[object]]]] = {}
 
-    def after_next_read(self, username: str, action: Callable[[], Awaitable[object]]) -> None:
-        """Run ``action`` right after the next :meth:`get` of ``username`` read it, before it returns."""
-        self._armed[username] = action
+    def after_next_read(
+        self, username: str, action: Callable[[], Awaitable[object]], *, skip: int = 0
+    ) -> None:
+        """Run ``action`` right after a :meth:`get` of ``username`` read it, before it returns.
+
+        The next read, or the one after ``skip`` more (a login reads its user twice: before the argon2
+        check, and again after it).
+        """
+        self._armed[username] = (skip, action)
 
     async def get(self, username: str) -> UserRecord | None:
-        """The user, or None; then the action armed for ``username``, if any (once)."""
+        """The user, or None; then the action armed for ``username``, if it is due (once)."""
         record = await self._inner.get(username)
-        action = self._armed.pop(username, None)
-        if action is not None:
-            await action()
+        armed = self._armed.pop(username, None)
+        if armed is not None:
+            skip, action = armed
+            if skip:
+                self._armed[username] = (skip - 1, action)
+            else:
+                await action()
         return record
 
     async def create(
