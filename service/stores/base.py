@@ -3,8 +3,12 @@
 One Protocol per concern and one module per backend (``sql.py``, ``redis.py``). Every operation that must
 not race is one atomic step in the backend: :meth:`SessionStore.rotate` is a single compare-and-set (SQL
 ``UPDATE ... WHERE current_jti = :presented``, a Lua script in Redis), :meth:`RateLimiter.hit` a single
-upsert or script. Stores raise, never return flags: :class:`SessionReused` (the family is revoked by the
-time it is raised), :class:`SessionRevoked`, :class:`UserExists`, :class:`UserNotFound`, and
+upsert or script; :meth:`SessionStore.start` checks the user's session generation that
+:meth:`SessionStore.revoke_user` bumps, and :meth:`UserStore.set_role` / :meth:`UserStore.delete` check the
+caller's current role and the last admin, each in the step that writes (the account rules in
+:mod:`service.accounts` rely on it). Stores raise, never return flags: :class:`SessionReused` (the family
+is revoked by the time it is raised), :class:`SessionRevoked`, :class:`SessionGenerationChanged`,
+:class:`UserExists`, :class:`UserNotFound`, :class:`ActorNotAdmin`, :class:`LastAdmin`, and
 :class:`StoreUnavailable` for every connection-level failure of the backend, translated in one place per
 backend.
 
