@@ -115,16 +115,24 @@ class Accounts:
     async def confirm_login(self, read: UserRecord, password: str) -> UserRecord:
         """After ``password`` matched ``read`` (the user read before the argon2 wait): the user now.
 
-        InvalidCredentials, the same answer as a wrong password, if the user is gone or its hash or role
-        changed during the wait, or if the rehash to new argon2 parameters finds the hash already replaced.
+        InvalidCredentials, the same answer as a wrong password, if the user is gone, its role changed, or
+        its hash changed to one ``password`` does not match (a reset) during the wait. A hash that changed
+        to one it does match (another login's rehash of the same password) is fine. The rehash to new
+        argon2 parameters is a compare-and-set on the hash just checked.
         """
+        checked = read.password_hash
         current = await self.stores.users.get(read.username)
-        if current is None or current.password_hash != read.password_hash or current.role != read.role:
-            raise InvalidCredentials("wrong user name or password")
-        if self.hasher.needs_rehash(current.password_hash):
+        for _ in range(2):
+            if current is None or current.role != read.role:
+                break
+            if current.password_hash != checked:
+                if not await self.hasher.verify(current.password_hash, password):
+                    break
+                checked = current.password_hash
+            if not self.hasher.needs_rehash(checked):
+                return current
             rehashed = await self.hasher.hash(password)
-            if not await self.stores.users.replace_password_hash(
-                current.username, old=current.password_hash, new=rehashed
-            ):
-                raise InvalidCredentials("wrong user name or password")
-        return current
+            if await self.stores.users.replace_password_hash(current.username, old=checked, new=rehashed):
+                return current
+            current = await self.stores.users.get(read.username)  # changed under the rehash: look again
+        raise InvalidCredentials("wrong user name or password")

@@ -153,6 +153,26 @@ def test_a_change_between_the_last_read_and_the_session_start_still_wins(
     assert "set-cookie" not in response.headers
 
 
+def test_two_logins_rehashing_the_same_password_both_get_a_session(deployment: Deployment) -> None:
+    """The other login's rehash lands during this one's argon2 wait: a changed hash that still matches."""
+    _outdated_hash(deployment)
+    services = deployment.services
+
+    async def other_login_rehashes() -> None:
+        stored = await services.stores.users.get("alice")
+        assert stored is not None
+        rehashed = await services.hasher.hash(OLD_PASSWORD)
+        assert await services.stores.users.replace_password_hash(
+            "alice", old=stored.password_hash, new=rehashed
+        )
+
+    deployment.users.after_next_read("alice", other_login_rehashes)
+
+    response = deployment.login("alice", OLD_PASSWORD)
+
+    assert response.status_code == 200, response.text
+
+
 def test_an_unchanged_login_still_rehashes_and_starts_a_session(deployment: Deployment) -> None:
     _outdated_hash(deployment)
     response = deployment.login("alice", OLD_PASSWORD)
