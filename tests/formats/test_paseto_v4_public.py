@@ -131,6 +131,7 @@ def mismatched_halves() -> str:
         (lambda: "k3.secret." + b64url_encode(secrets.token_bytes(48)), "found 'k3.secret'"),
         (lambda: "k4.secret-wrap.pie." + b64url_encode(secrets.token_bytes(128)), "found 'k4.secret-wrap'"),
         (FORMATS[FormatName.JWT_ES256].generate_key_text, "found "),
+        (FORMATS[FormatName.JWT_EDDSA].generate_key_text, "found "),  # the same Ed25519 key type, as a JWK
     ],
     ids=[
         "k4.secret-fail-2",
@@ -141,6 +142,7 @@ def mismatched_halves() -> str:
         "k3-secret",
         "k4-secret-wrap",
         "es256-jwk",
+        "eddsa-jwk",
     ],
 )
 def test_key_of_the_wrong_version_type_or_length_is_refused_naming_the_file_and_the_fix(
