@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from formats import FormatName, forge
 from service.attacks import attacker
@@ -314,16 +315,28 @@ def _eddsa_ed448_check() -> object:
 def curve_mismatch_startup(name: FormatName) -> Iterator[StartupCase]:
     """An ES256 key ring holding a P-384 or secp256k1 key; a jwt-eddsa ring holding an Ed448 or X25519 key."""
     if name is EDDSA:
-        secret_key = attacker.ed25519_keypair()[0]
-        for crv, library, expect in (("Ed448", _eddsa_ed448_check, ACCEPTS), ("X25519", None, None)):
+        ed448, x25519 = Ed448PrivateKey.generate(), X25519PrivateKey.generate()
+        for crv, private, public, library, expect in (
+            (
+                "Ed448",
+                ed448.private_bytes_raw(),
+                ed448.public_key().public_bytes_raw(),
+                _eddsa_ed448_check,
+                ACCEPTS,
+            ),
+            ("X25519", x25519.private_bytes_raw(), x25519.public_key().public_bytes_raw(), None, None),
+        ):
+            jwk = {
+                "kty": "OKP",
+                "crv": crv,
+                "x": forge.b64u(public),
+                "d": forge.b64u(private),
+                "kid": f"wrong-{crv}",
+            }
             yield StartupCase(
                 f"jwt-eddsa key on {crv}",
                 EDDSA,
-                files={
-                    f"jwt-eddsa/{crv}.jwk": json.dumps(
-                        attacker.okp_jwk(secret_key, kid=f"wrong-{crv}", private=True, crv=crv)
-                    )
-                },
+                files={f"jwt-eddsa/{crv}.jwk": json.dumps(jwk)},
                 library=library,
                 library_expect=expect,
             )
