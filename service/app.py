@@ -24,6 +24,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from formats import Clock, TokenFormat
 from formats.claims import utc_now
 from formats.migration import Migration
+from service.accounts import Accounts
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
@@ -72,15 +73,17 @@ def create_app(
     reporter = SeenReporter(window) if accepted else None
     owns_stores = stores is None
     stores = stores or open_stores(settings)
+    hasher = hasher or PasswordHasher(settings.argon2)
     services = Services(
         settings=settings,
         fmt=fmt,
         window=window,
         stores=stores,
-        hasher=hasher or PasswordHasher(settings.argon2),
+        hasher=hasher,
         sessions=SessionManager(
             fmt=fmt, stores=stores, settings=settings, clock=clock, verifier=window.verifier
         ),
+        accounts=Accounts(stores=stores, hasher=hasher, clock=clock),
         clock=clock,
     )
 

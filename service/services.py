@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 
 from formats import Clock, TokenFormat
 from formats.migration import Migration
+from service.accounts import Accounts
 from service.auth.sessions import SessionManager
 from service.passwords import PasswordHasher
 from service.settings import Settings
@@ -22,7 +23,7 @@ __all__ = ["Services", "ServicesDep"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
-    """Settings, the token format, the stores, the password hasher and the session state machine.
+    """Settings, the token format, the stores, the password hasher, sessions and the account rules.
 
     ``fmt`` is the issued format; ``window`` holds it with the formats still accepted
     (``TOKENBENCH_ACCEPT_FORMATS``, none outside a migration) and verifies tokens of any of them.
@@ -34,6 +35,7 @@ class Services:
     stores: Stores
     hasher: PasswordHasher
     sessions: SessionManager
+    accounts: Accounts
     clock: Clock
 
 

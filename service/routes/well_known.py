@@ -1,9 +1,10 @@
 """``GET /.well-known/{jwks.json|paserk.json}``: public verification keys, from the key ring.
 
-Only the asymmetric formats publish anything (``jwt-es256`` a JWKS, ``paseto-v4-public`` PASERK public
-keys); each document lists the active key and the retiring verify-only keys. During a migration the
-accepted formats' public keys are published too (after the issued format's), so verifiers keep verifying
-old tokens. Every other name is 404.
+Only the asymmetric formats publish anything (``jwt-es256`` and ``jwt-eddsa`` a JWKS,
+``paseto-v4-public`` PASERK public keys); each document lists the active key and the retiring verify-only
+keys. During a migration the accepted formats' public keys are published too (after the issued format's,
+in one document per name: ``jwt-es256`` and ``jwt-eddsa`` share ``jwks.json``), so verifiers keep
+verifying old tokens. Every other name is 404.
 """
 
 from __future__ import annotations

@@ -82,14 +82,14 @@ def test_a_running_deployment_switches_from_jwt_hs256_to_paseto_v4_public(
     run = Transcript()
     grace = {"TOKENBENCH_REFRESH_GRACE": str(GRACE)}
 
-    run.step("tokenbench serve --demo  (TOKENBENCH_FORMAT=jwt-hs256)")
+    run.step("start: TOKENBENCH_FORMAT=jwt-hs256, serve --demo")
     old = serve("jwt-hs256", "--demo", env=grace)
     password = old.demo_passwords()["alice"]
     login, old_access, old_refresh = Client(old).login(password)
     run.request("POST /auth/login", login, tokens=(old_access, old_refresh))
     old.stop()
 
-    run.step("tokenbench serve  (TOKENBENCH_FORMAT=paseto-v4-public TOKENBENCH_ACCEPT_FORMATS=jwt-hs256)")
+    run.step("restart: TOKENBENCH_FORMAT=paseto-v4-public TOKENBENCH_ACCEPT_FORMATS=jwt-hs256, serve")
     new = serve("paseto-v4-public", env={**grace, "TOKENBENCH_ACCEPT_FORMATS": "jwt-hs256"})
     client = Client(new)
     me = client.me(old_access)
@@ -119,7 +119,7 @@ def test_a_running_deployment_switches_from_jwt_hs256_to_paseto_v4_public(
     new.stop()
     assert "still accepting jwt-hs256" in new.output()
 
-    run.step("tokenbench serve  (TOKENBENCH_FORMAT=paseto-v4-public, no TOKENBENCH_ACCEPT_FORMATS)")
+    run.step("restart: TOKENBENCH_FORMAT=paseto-v4-public without TOKENBENCH_ACCEPT_FORMATS, serve")
     client = Client(serve("paseto-v4-public", env=grace))
     run.request("GET /me  (old jwt-hs256 access token)", client.me(old_access))
     run.request("POST /auth/refresh  (old jwt-hs256 refresh cookie)", client.refresh(old_refresh))
