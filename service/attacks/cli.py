@@ -31,6 +31,7 @@ from service.attacks.matrix import (
     render_markdown,
     summary,
 )
+from service.attacks.migration import cell_text, run_migration
 from service.attacks.model import Attack
 from service.attacks.runner import Cell, HarnessError, JkuListener, read_active_key, run_format
 from service.attacks.target import ServiceTarget
@@ -79,7 +80,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_in_process(names: Sequence[FormatName], attacks: Sequence[Attack] = ATTACKS) -> Report:
-    """Start each format's service in-process and run ``attacks`` against it."""
+    """Start each format's service in-process and run ``attacks`` against it.
+
+    With more than one format (and the full catalog), also the migration window's rows for every ordered
+    pair of them (:mod:`service.attacks.migration`).
+    """
     cells: dict[tuple[str, FormatName], Cell] = {}
     jku = JkuListener()
     try:
@@ -105,7 +110,10 @@ def run_in_process(names: Sequence[FormatName], attacks: Sequence[Attack] = ATTA
             cells.update({(attack_id, name): cell for attack_id, cell in found.items()})
     finally:
         jku.close()
-    return Report(target=IN_PROCESS, formats=tuple(names), attacks=tuple(attacks), cells=cells)
+    migration = run_migration(names) if len(names) > 1 and tuple(attacks) == ATTACKS else None
+    return Report(
+        target=IN_PROCESS, formats=tuple(names), attacks=tuple(attacks), cells=cells, migration=migration
+    )
 
 
 def run_remote(
@@ -141,6 +149,12 @@ def render_text(report: Report) -> str:
     for attack in report.attacks:
         statuses = [TERSE[cell_status(report.cell(attack, n))] for n in names]
         lines.append(f"{attack.id:<{width}}  " + "  ".join(f"{s[:14]:<14}" for s in statuses))
+    if report.migration is not None:
+        lines.append("")
+        for old, new in report.migration.pairs:
+            texts = [cell_text(report.migration.cells[(a.id, old, new)]) for a in report.migration.attacks]
+            held = all(not text.startswith(("**", "unexpected")) for text in texts)
+            lines.append(f"migration {old.value} -> {new.value}: " + ("held" if held else "; ".join(texts)))
     lines.append("")
     for name, counts in summary(report).items():
         shown = ", ".join(f"{status.value}: {count}" for status, count in counts.items() if count)

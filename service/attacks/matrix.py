@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from formats import FormatName
 from service.attacks.library import ORDINARY_CALL
+from service.attacks.migration import MigrationReport, render_section
 from service.attacks.model import Attack, Expect, Outcome, Section, Verdict
 from service.attacks.runner import Cell
 
@@ -52,6 +53,8 @@ class Report:
     formats: tuple[FormatName, ...]
     attacks: tuple[Attack, ...]
     cells: Mapping[tuple[str, FormatName], Cell]
+    migration: MigrationReport | None = None
+    """The migration window's rows per ordered pair of formats (in-process runs of several formats)."""
 
     def cell(self, attack: Attack, name: FormatName) -> Cell:
         """The cell of ``attack`` in ``name``."""
@@ -60,7 +63,8 @@ class Report:
     @property
     def failed(self) -> bool:
         """An attack got through somewhere (or the service answered 5xx / crashed)."""
-        return any(obs.outcome.failed for cell in self.cells.values() for obs in cell.service)
+        window = self.migration is not None and self.migration.failed
+        return window or any(obs.outcome.failed for cell in self.cells.values() for obs in cell.service)
 
 
 def cell_status(cell: Cell) -> Status:
@@ -291,6 +295,8 @@ def render_markdown(report: Report, *, command: str) -> str:
                 + " | ".join(_escape(library_text(c)) for c in cells)
                 + " |"
             )
+    if report.migration is not None:
+        lines += ["", *render_section(report.migration)]
     lines += ["", "## Variants", "", "What each row sent, and what came back, format by format.", ""]
     for attack in report.attacks:
         lines += _details(report, attack)
@@ -394,3 +400,9 @@ def failures(report: Report) -> Iterable[str]:
         for obs in cell.service:
             if obs.outcome.failed:
                 yield f"{attack_id} [{name.value}] {obs.variant}: {obs.outcome.value} ({obs.seen})"
+    if report.migration is not None:
+        for (attack_id, old, new), observations in report.migration.cells.items():
+            for obs in observations:
+                if obs.outcome.failed:
+                    pair = f"{old.value} -> {new.value}"
+                    yield f"{attack_id} [{pair}] {obs.variant}: {obs.outcome.value} ({obs.seen})"
