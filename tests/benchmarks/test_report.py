@@ -28,6 +28,7 @@ from benchmarks.report import (
     sizes_table,
     target_checks,
     verify_tables,
+    window_table,
 )
 from benchmarks.results import HttpRow, Results, TokenRow, read_results, write_results
 
@@ -226,3 +227,45 @@ def test_charts_are_png_files_one_per_chart(results: Results, tmp_path: Path) ->
     for path in charts.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 5000
+
+
+def _window_row(fmt: str, case: str, median: float, iqr: float) -> TokenRow:
+    return TokenRow(
+        format=fmt,
+        op="window-verify",
+        impl="tokenbench",
+        kind="access",
+        case=case,
+        median_us=median,
+        iqr_us=iqr,
+        mean_us=median,
+        min_us=median,
+        rounds=1000,
+    )
+
+
+def test_the_migration_window_rows_get_a_table_and_a_target(results: Results) -> None:
+    assert window_table(results) is None  # the recorded run predates them: no table, no target
+    assert not [c for c in target_checks(results) if "accepted formats" in c.target]
+    rows = (
+        _window_row("jwt-hs256", "issued-only", 10.0, 0.2),
+        _window_row("jwt-hs256", "accepting", 10.3, 0.2),  # 1.03x: holds
+        _window_row("paseto-v4-local", "issued-only", 20.0, 0.5),
+        _window_row("paseto-v4-local", "accepting", 21.2, 2.0),  # 1.06x, but the IQR covers it: a tie
+        _window_row("jwt-es256", "issued-only", 50.0, 0.5),
+        _window_row("jwt-es256", "accepting", 60.0, 0.5),  # 1.20x: misses
+    )
+    with_window = msgspec.structs.replace(results, token=(*results.token, *rows))
+    table = window_table(with_window)
+    assert table is not None
+    ratios = {row[0]: row[-1] for row in table.rows}
+    assert ratios["jwt-hs256"] == f"1.03{X}"
+    assert ratios["paseto-v4-local"].startswith(f"1.06{X} (tie: the IQR 2.0")
+    checks = {c.scope: c for c in target_checks(with_window) if "accepted formats" in c.target}
+    assert (checks["jwt-hs256"].holds, checks["paseto-v4-local"].holds, checks["jwt-es256"].holds) == (
+        True,
+        False,
+        False,
+    )
+    assert "tie" in checks["paseto-v4-local"].measured
+    assert "### Migration window" in render_report(with_window, {})

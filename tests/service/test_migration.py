@@ -38,6 +38,8 @@ from service.stores.sql import SqlUserStore, create_engine, create_schema, metad
 from tests.service.conftest import BASE_URL, PASSWORDS
 
 PAIRS = list(permutations(FormatName, 2))
+CSRF = {"X-Requested-With": "tokenbench"}
+"""Sent on the cookie routes, as the teaching page's script does (ignored where no CSRF check runs)."""
 PAIR_IDS = [f"{old.value}->{new.value}" for old, new in PAIRS]
 
 
@@ -70,12 +72,12 @@ class Deployment:
     def refresh(self, token: str) -> httpx.Response:
         self.client.cookies.clear()
         self.client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
-        return self.client.post("/auth/refresh")
+        return self.client.post("/auth/refresh", headers=CSRF)
 
     def logout(self, token: str) -> httpx.Response:
         self.client.cookies.clear()
         self.client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
-        return self.client.post("/auth/logout")
+        return self.client.post("/auth/logout", headers=CSRF)
 
     def me(self, access: str) -> httpx.Response:
         return self.client.get("/me", headers={"Authorization": f"Bearer {access}"})
@@ -248,7 +250,7 @@ def test_logout_and_logout_all_work_with_old_format_tokens(
 
     assert after.logout(first).status_code == 204
     assert after.refresh(first).json()["code"] == "token_revoked"
-    response = after.client.post("/auth/logout-all", headers={"Authorization": f"Bearer {access}"})
+    response = after.client.post("/auth/logout-all", headers={"Authorization": f"Bearer {access}", **CSRF})
     assert response.status_code == 204
     assert after.refresh(second).json()["code"] == "token_revoked"
     assert after.refresh(third).json()["code"] == "token_revoked"
