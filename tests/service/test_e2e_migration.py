@@ -117,7 +117,7 @@ def test_a_running_deployment_switches_from_jwt_hs256_to_paseto_v4_public(
         f"last_seen={'set' if accepted['last_seen'] else 'none'}"
     )
     new.stop()
-    assert "still accepting jwt-hs256" in new.output()
+    assert "issuing paseto-v4-public; still accepting jwt-hs256 (1 key(s)) (verify only)" in new.output()
 
     run.step("restart: TOKENBENCH_FORMAT=paseto-v4-public without TOKENBENCH_ACCEPT_FORMATS, serve")
     client = Client(serve("paseto-v4-public", env=grace))
