@@ -9,6 +9,8 @@ every ordered pair of formats on SQLite.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterator
@@ -375,6 +377,21 @@ def test_production_refuses_a_private_key_of_an_accepted_asymmetric_format(
     assert main(["keys", "public", "--format", name.value, "--keys-dir", str(settings.keys_dir)]) == 0
     accepted = load_window(production, clock=lambda: None).accepted  # type: ignore[arg-type,return-value]
     assert [fmt.can_issue for fmt in accepted] == [False]
+
+
+def test_an_accepted_ring_sharing_key_bytes_with_the_issued_one_refuses_to_start(settings: Settings) -> None:
+    """Catalog CROSS-FORMAT-KEY-REUSE, for an accepted ring: one 32-byte secret as HS256 and v4.local key."""
+    secret = secrets.token_bytes(32)
+    spelled = base64.urlsafe_b64encode(secret).rstrip(b"=").decode()
+    local = settings.keys_dir / "paseto-v4-local" / "20260101T000000000000Z-shared.paserk"
+    local.parent.mkdir(parents=True)
+    local.write_text(f"k4.local.{spelled}\n")
+    hs = settings.keys_dir / "jwt-hs256" / "20260101T000000000000Z-shared.jwk"
+    hs.parent.mkdir(parents=True)
+    hs.write_text(json.dumps({"kty": "oct", "alg": "HS256", "kid": "shared", "k": spelled}) + "\n")
+    window = replace(settings, format=FormatName.PASETO_V4_LOCAL, accept_formats=(FormatName.JWT_HS256,))
+    with pytest.raises(SettingsError, match=r"^TOKENBENCH_ACCEPT_FORMATS: jwt-hs256: .*same key bytes"):
+        load_window(window, clock=utc_now)
 
 
 @pytest.mark.parametrize("name", [FormatName.JWT_HS256, FormatName.PASETO_V4_LOCAL], ids=str)
