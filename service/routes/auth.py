@@ -16,6 +16,7 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from service.auth.csrf import requires_csrf_header
 from service.auth.guards import claims_of, requires_permission
 from service.auth.middleware import EXCLUDE_FROM_AUTH, MAX_CREDENTIAL_BYTES
 from service.auth.roles import Permission, Role
@@ -131,14 +132,26 @@ async def login(
     return _token_response(services, pair)
 
 
-@post("/auth/refresh", opt=_OPEN, status_code=HTTP_200_OK, summary="Rotate the refresh token")
+@post(
+    "/auth/refresh",
+    opt=_OPEN,
+    guards=[requires_csrf_header],
+    status_code=HTTP_200_OK,
+    summary="Rotate the refresh token",
+)
 async def refresh(request: Request[Any, Any, Any], services: ServicesDep) -> Response[TokenBody]:
     """A new access token and a new refresh cookie; the presented refresh token is used up."""
     pair = await services.sessions.refresh(_presented_refresh_token(request))
     return _token_response(services, pair)
 
 
-@post("/auth/logout", opt=_OPEN, status_code=HTTP_204_NO_CONTENT, summary="End this refresh session")
+@post(
+    "/auth/logout",
+    opt=_OPEN,
+    guards=[requires_csrf_header],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="End this refresh session",
+)
 async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Response[None]:
     """Revoke the cookie's refresh family and clear the cookie."""
     await services.sessions.logout(_presented_refresh_token(request))
@@ -153,7 +166,7 @@ async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Resp
 @post(
     "/auth/logout-all",
     status_code=HTTP_204_NO_CONTENT,
-    guards=[requires_permission(Permission.SESSIONS_REVOKE)],
+    guards=[requires_csrf_header, requires_permission(Permission.SESSIONS_REVOKE)],
     security=[{"BearerToken": []}],
     summary="End every refresh session of the caller",
 )
