@@ -28,6 +28,9 @@ from service.services import Services, ServicesDep
 __all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
 
 REFRESH_COOKIE: Final = "refresh_token"
+ROTATION_HEADER: Final = "X-Refresh-Rotation"
+"""On refresh responses: ``rotated`` (this request rotated the family) or ``grace-retry`` (a retry of a token
+rotated within the grace window, answered with the same successor). The page shows it per tab."""
 COOKIE_PATH: Final = "/auth"
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OPEN: Final = {EXCLUDE_FROM_AUTH: True}
@@ -56,10 +59,13 @@ def _token_response(services: Services, pair: TokenPair) -> Response[TokenBody]:
         expires_in=pair.expires_in,
         format=services.fmt.name.value,
     )
+    headers = dict(_NO_STORE)
+    if pair.rotated is not None:
+        headers[ROTATION_HEADER] = "rotated" if pair.rotated else "grace-retry"
     return Response(
         body,
         status_code=HTTP_200_OK,
-        headers=_NO_STORE,
+        headers=headers,
         cookies=[_refresh_cookie(services, pair.refresh_token, pair.refresh_expires_in)],
     )
 
