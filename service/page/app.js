@@ -416,15 +416,20 @@ async function login(event) {
   await afterSignIn();
 }
 
+// Log out here (the cookie's family) or everywhere (every family of the user: needs the access token,
+// refreshed silently first if it has expired). This tab forgets its access token either way.
 async function logout(everywhere) {
-  const path = everywhere ? "/auth/logout-all" : "/auth/logout";
-  const headers = { ...CSRF };
-  if (everywhere && session.access) headers.Authorization = `Bearer ${session.access}`;
-  const response = await fetch(path, { method: "POST", headers });
-  log({ method: "POST", path, status: response.status, code: await errorCode(response) });
-  forget(everywhere ? "Signed out everywhere" : "Signed out");
+  let response;
+  if (everywhere) {
+    response = await call("/auth/logout-all", { method: "POST", headers: CSRF });
+  } else {
+    response = await fetch("/auth/logout", { method: "POST", headers: CSRF });
+    log({ method: "POST", path: "/auth/logout", status: response.status, code: await errorCode(response) });
+  }
+  const done = everywhere ? "Signed out everywhere" : "Signed out";
+  forget(response.ok ? done : `Signed out here; the server answered ${response.status}`);
   enableAttacks();
-  if (channel) channel.postMessage({ type: "logout", everywhere, from: tab });
+  if (channel && response.ok) channel.postMessage({ type: "logout", everywhere, from: tab });
 }
 
 function wire() {

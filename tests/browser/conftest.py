@@ -88,10 +88,11 @@ class Tab:
     page: Any
     errors: list[str] = field(default_factory=list)
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, *, full_page: bool = False) -> Path:
+        """Save ``var/browser/<name>.png`` (the viewport, or the whole page)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

@@ -1,8 +1,10 @@
 """The teaching page at ``/`` in headless Chromium, against a real ``tokenbench serve`` for every format.
 
-Three tests per format share one server: sign-in (tokens kept from script, the inspector, silent refresh
-after expiry), tabs (a second tab, two tabs refreshing at once, logout, logout everywhere), and attacks
-(the attack panel, a cross-site form post). No test may leave a console error (``conftest.browsing``).
+One server per format, shared by its tests: sign-in (tokens kept from script, the inspector, silent refresh
+after expiry) and attacks (the attack panel, a cross-site form post) run on every format; tabs (a second
+tab, two tabs refreshing at once, logout, logout everywhere) run on the default format only, since the
+cookie and the session store behave the same whatever the token format (``tests/service`` checks that on
+every format without a browser). No test may leave a console error (``conftest.browsing``).
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ import httpx
 import pytest
 
 from formats import FormatName
-from tests.browser.conftest import ACCESS_TTL, GRACE, Browsing, Tab
+from tests.browser.conftest import ACCESS_TTL, GRACE, SHOTS, Browsing, Tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 SIGNED_IN = re.compile(r"^Signed in as alice \(user\)")
+
+
+def wait(page: Any, predicate: str, arg: Any = None, timeout: float = 30_000) -> None:
+    """Poll ``predicate`` every 100 ms (not per animation frame, which a background tab throttles)."""
+    page.wait_for_function(predicate, arg=arg, polling=100, timeout=timeout)
 
 
 def who(tab: Tab) -> str:
@@ -26,9 +33,10 @@ def who(tab: Tab) -> str:
 
 
 def wait_signed_in(tab: Tab) -> None:
-    tab.page.wait_for_function(
+    wait(
+        tab.page,
         "() => document.body.dataset.signedIn === 'true'"
-        " && /Signed in/.test(document.getElementById('who').textContent)"
+        " && /Signed in/.test(document.getElementById('who').textContent)",
     )
 
 
@@ -43,10 +51,11 @@ def clear_log(tab: Tab) -> None:
 
 def wait_log(tab: Tab, prefix: str) -> list[str]:
     """Wait until an entry of the request log starts with ``prefix``; return the log, newest first."""
-    tab.page.wait_for_function(
+    wait(
+        tab.page,
         "p => [...document.querySelectorAll('#log li')]"
         ".some(li => li.innerText.replace(/\\s+/g, ' ').startsWith(p))",
-        arg=prefix,
+        prefix,
     )
     return log_lines(tab)
 
@@ -69,9 +78,7 @@ def test_sign_in_keeps_tokens_from_script_and_the_inspector_shows_every_format(b
     assert cookie["sameSite"] == "Strict"
     assert cookie["value"] not in page.evaluate("document.cookie")
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
-    page.wait_for_function(
-        "() => document.getElementById('document-cookie').textContent.includes('HttpOnly')"
-    )
+    wait(page, "() => document.getElementById('document-cookie').textContent.includes('HttpOnly')")
     assert "empty" in str(page.locator("#web-storage").text_content())
 
     inspector = page.get_by_role("region", name="Token inspector")
@@ -92,25 +99,22 @@ def test_sign_in_keeps_tokens_from_script_and_the_inspector_shows_every_format(b
     if browsing.format == FormatName.PASETO_V4_LOCAL:
         assert current.get_by_text("encrypted, only the server can read this").is_visible()
         assert "nonce" in roles
-    tab.shot(f"{browsing.format}-1-after-login")
-
-    page.get_by_role("button", name="Call /me").click()
-    page.wait_for_function("() => document.querySelector('#log li').textContent.includes('/me')")
-    assert log_lines(tab)[0].startswith("GET /me 200")
+    tab.shot(f"{browsing.format}-1-after-login", full_page=True)
 
     page.wait_for_timeout((ACCESS_TTL + 1) * 1000)  # the access token expires; the cookie does not
+    clear_log(tab)
     page.get_by_role("button", name="Call /me").click()
-    page.wait_for_function(
-        "() => document.querySelector('#log li').textContent.includes('retried after refresh')"
-    )
-    newest = log_lines(tab)[:3]
-    assert newest[0].startswith("GET /me 200")
-    assert newest[1].startswith("POST /auth/refresh 200")
-    assert newest[2].startswith("GET /me 401 token_expired")
+    lines = wait_log(tab, "GET /me 200 retried after refresh")
+    assert [line.split(" ")[:4] for line in reversed(lines)] == [
+        ["GET", "/me", "401", "token_expired"],
+        ["POST", "/auth/refresh", "200", "silent"],
+        ["GET", "/me", "200", "retried"],
+    ]
     assert SIGNED_IN.match(who(tab))
     tab.shot(f"{browsing.format}-2-silent-refresh")
 
 
+@pytest.mark.parametrize("page_server", [FormatName.PASETO_V4_PUBLIC.value], indirect=True)
 def test_tabs_share_the_cookie_refresh_together_and_log_out(browsing: Browsing, browser: Any) -> None:
     first = browsing.open()
     browsing.login(first)
@@ -124,12 +128,13 @@ def test_tabs_share_the_cookie_refresh_together_and_log_out(browsing: Browsing, 
             tab.page.evaluate("delete document.body.dataset.lastRefresh")
         first.page.get_by_role("button", name="Refresh in every tab at once").click()
         for tab in (first, second):
-            tab.page.wait_for_function("() => document.body.dataset.lastRefresh !== undefined")
+            wait(tab.page, "() => document.body.dataset.lastRefresh !== undefined")
         outcomes = sorted(tab.page.evaluate("document.body.dataset.lastRefresh") for tab in (first, second))
         if outcomes == ["grace-retry", "rotated"]:
             break
     assert outcomes == ["grace-retry", "rotated"], "two simultaneous refreshes: one rotates, one retries"
     for tab in (first, second):
+        tab.page.bring_to_front()
         wait_signed_in(tab)
         clear_log(tab)
         tab.page.get_by_role("button", name="Call /me").click()
@@ -138,7 +143,7 @@ def test_tabs_share_the_cookie_refresh_together_and_log_out(browsing: Browsing, 
     second.shot(f"{browsing.format}-4-tab-two")
 
     first.page.get_by_role("button", name="Log out", exact=True).click()
-    first.page.wait_for_function("() => document.getElementById('who').textContent === 'Signed out'")
+    wait(first.page, "() => document.getElementById('who').textContent === 'Signed out'")
     assert refresh_cookie(browsing) is None
     second.page.reload()
     second.page.wait_for_selector("body[data-ready=true]")
@@ -153,12 +158,10 @@ def test_tabs_share_the_cookie_refresh_together_and_log_out(browsing: Browsing, 
         other.get_by_label("Username").fill("alice")
         other.get_by_label("Password").fill(browsing.server.demo_passwords()["alice"])
         other.get_by_role("button", name="Log in", exact=True).click()
-        other.wait_for_function("() => document.body.dataset.signedIn === 'true'")
+        wait(other, "() => document.body.dataset.signedIn === 'true'")
 
         first.page.get_by_role("button", name="Log out everywhere").click()
-        first.page.wait_for_function(
-            "() => document.getElementById('who').textContent === 'Signed out everywhere'"
-        )
+        wait(first.page, "() => document.getElementById('who').textContent === 'Signed out everywhere'")
         other.reload()
         other.wait_for_selector("body[data-ready=true]")
         assert other.locator("#who").text_content() == "Signed out"
@@ -175,9 +178,7 @@ def test_attack_panel_and_a_cross_site_form_are_refused(browsing: Browsing) -> N
     for row in rows.all():
         row.get_by_role("button").click()
         row.element_handle().wait_for_element_state("stable")
-        page.wait_for_function(
-            "r => r.dataset.outcome", arg=row.element_handle(), timeout=(GRACE + 20) * 1000
-        )
+        wait(page, "r => r.dataset.outcome", row.element_handle(), timeout=(GRACE + 20) * 1000)
         got = str(row.locator(".got").text_content())
         expected = str(row.locator(".expect").text_content())
         assert row.get_attribute("data-outcome") == "refused", (row.get_attribute("data-attack"), got)
@@ -188,7 +189,7 @@ def test_attack_panel_and_a_cross_site_form_are_refused(browsing: Browsing) -> N
     assert matrix.status_code == 200
     assert "`REFRESH-REPLAY-AFTER-ROTATION`" in matrix.text
     assert "Signed out: reuse detection" in who(tab)  # the replay revoked the family, this tab's too
-    tab.shot(f"{browsing.format}-5-attacks")
+    tab.shot(f"{browsing.format}-5-attacks", full_page=True)
 
     # A page on another origin of the same site (another port of 127.0.0.1): SameSite=Strict still sends
     # the refresh cookie with its form post; only the missing X-Requested-With stops it.
@@ -207,11 +208,7 @@ def test_attack_panel_and_a_cross_site_form_are_refused(browsing: Browsing) -> N
     assert response.status == 403
     assert "refresh_token=" in response.request.all_headers().get("cookie", "")
     assert "csrf_header_missing" in response.text()
-    attacker.screenshot(
-        path=str(
-            tab.shot(f"{browsing.format}-6-cross-site").with_name(f"{browsing.format}-6-cross-site-post.png")
-        )
-    )
+    attacker.screenshot(path=str(SHOTS / f"{browsing.format}-6-cross-site-form-post.png"))
     attacker.close()
 
     page.reload()
