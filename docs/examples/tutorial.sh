@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The curl walk-through of docs/tutorial.md: log in, call a protected route, refresh, replay an old refresh
-# token, log out. Start the service first (`make run`, or `tokenbench serve --demo`) and pass alice's
+# The curl walk-through of docs/tutorial.md: log in, call a protected route, look inside the token, refresh,
+# replay an old refresh token, log out. Start the service first (`make run`, or `tokenbench serve --demo`) and pass alice's
 # password as it printed it:
 #
 #     ALICE_PASSWORD=... docs/examples/tutorial.sh [http://127.0.0.1:8000]
 #
-# Needs curl and jq. Prints each command, then its output (long tokens shortened to "…").
+# Needs curl, jq and tokenbench on PATH (make install; source .venv/bin/activate). Prints each command, then its output (long tokens shortened to "…").
 # tests/service/test_docs_tutorial.py runs this script against `tokenbench serve` for every format.
 set -euo pipefail
 
@@ -31,19 +31,23 @@ show "curl -si \$BASE/me"
 show "curl -si -H 'Authorization: Bearer not-a-token' \$BASE/me"
 show "curl -si -H \"Authorization: Bearer \$TOKEN\" \$BASE/admin/users"
 
-echo "## 3. refresh"
+echo "## 3. inside the token"
+show "tokenbench inspect \$TOKEN"
+
+echo "## 4. refresh"
+show "curl -si -b cookies.txt -X POST \$BASE/auth/refresh"
 show "cp cookies.txt old-cookies.txt"
 show "curl -s -D - -b cookies.txt -c cookies.txt -o refreshed.json -H 'X-Requested-With: curl' -X POST \$BASE/auth/refresh"
 show "jq .format refreshed.json"
 
-echo "## 4. replay the old refresh token"
+echo "## 5. replay the old refresh token"
 show "curl -s -b old-cookies.txt -c retried.txt -o /dev/null -w '%{http_code}\\n' -H 'X-Requested-With: curl' -X POST \$BASE/auth/refresh"
 show "cmp <(grep refresh_token cookies.txt | cut -f7) <(grep refresh_token retried.txt | cut -f7) && echo 'same successor'"
 show "sleep $GRACE_WAIT"
 show "curl -si -b old-cookies.txt -H 'X-Requested-With: curl' -X POST \$BASE/auth/refresh"
 show "curl -si -b cookies.txt -H 'X-Requested-With: curl' -X POST \$BASE/auth/refresh"
 
-echo "## 5. log out"
+echo "## 6. log out"
 show "curl -s -c cookies.txt -o login.json -H 'Content-Type: application/json' -d @alice.json \$BASE/auth/login"
 show "cp cookies.txt before-logout.txt"
 show "curl -si -b cookies.txt -c cookies.txt -H 'X-Requested-With: curl' -X POST \$BASE/auth/logout"
