@@ -107,7 +107,7 @@ def test_retry_within_the_grace_window_gets_the_same_successor(api, clock) -> No
 def test_reused_refresh_token_revokes_family(api, clock) -> None:
     api.login_as("alice")
     original = api.refresh_cookie
-    api.client.post("/auth/refresh")
+    assert api.client.post("/auth/refresh").status_code == 200
     successor = api.refresh_cookie
 
     clock.advance(11)
@@ -121,9 +121,9 @@ def test_reused_refresh_token_revokes_family(api, clock) -> None:
 def test_an_older_token_is_reuse_even_within_the_grace_window(api, clock) -> None:
     api.login_as("alice")
     first = api.refresh_cookie
-    api.client.post("/auth/refresh")
+    assert api.client.post("/auth/refresh").status_code == 200
     second = api.refresh_cookie
-    api.client.post("/auth/refresh")
+    assert api.client.post("/auth/refresh").status_code == 200
     third = api.refresh_cookie
 
     clock.advance(1)
@@ -136,7 +136,7 @@ def test_strict_mode_treats_any_second_use_as_reuse(make_api, settings) -> None:
     api = make_api(replace(settings, refresh_grace=0))
     api.login_as("alice")
     original = api.refresh_cookie
-    api.client.post("/auth/refresh")
+    assert api.client.post("/auth/refresh").status_code == 200
     successor = api.refresh_cookie
 
     assert_revoked(refresh_with(api, original))
