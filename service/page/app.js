@@ -155,12 +155,30 @@ function tokenView(view) {
   return wrap;
 }
 
+// One claim per line, arrays kept on their line: easy to compare across the format cards.
+function prettyClaims(claims) {
+  const lines = Object.entries(claims).map(([name, value]) => `  ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+  return `{\n${lines.join(",\n")}\n}`;
+}
+
 function claimsView(report) {
   if (!report) return el("p", { class: "error", text: "unreadable" });
   if (report.claims === "encrypted") {
     return el("p", { class: "encrypted", text: "encrypted, only the server can read this" });
   }
-  return el("pre", { class: "claims", text: JSON.stringify(report.claims, null, 1) });
+  return el("pre", { class: "claims", text: prettyClaims(report.claims) });
+}
+
+// The token's length as a bar of its parts, coloured like the token, scaled to the longest token.
+function sizeBar(view, longest) {
+  const bar = el("div", { class: "bar", role: "img", "aria-label": `${view.token.length} bytes` });
+  for (const span of view.spans) {
+    if (span.role === "separator") continue;
+    const piece = el("span", { class: `part ${span.role}`, title: `${span.part}: ${span.text.length} chars` });
+    piece.style.width = `${(span.text.length / longest) * 100}%`;
+    bar.append(piece);
+  }
+  return bar;
 }
 
 function partsTable(report) {
@@ -180,7 +198,7 @@ function partsTable(report) {
 function envelopeOf(report) {
   if (!report) return "-";
   if (report.header) return JSON.stringify(report.header);
-  if (report.footer) return `footer ${JSON.stringify(report.footer)}`;
+  if (report.footer) return JSON.stringify(report.footer);
   return "-";
 }
 
@@ -209,14 +227,12 @@ function renderCurrent(view) {
 function renderCompare(views) {
   const grid = $("compare");
   grid.replaceChildren();
-  const largest = Math.max(...views.map((v) => v.token.length));
+  const longest = Math.max(...views.map((v) => v.token.length));
   for (const view of views) {
     const card = el("article", { class: `format-card${view.running ? " running" : ""}`, "data-format": view.format });
-    const bar = el("div", { class: "bar" }, el("span", {}));
-    bar.firstChild.style.width = `${Math.round((view.token.length / largest) * 100)}%`;
     card.append(
       el("h4", {}, el("span", { text: view.format }), el("span", { class: "size", text: `${view.token.length} B` })),
-      bar,
+      sizeBar(view, longest),
       el("p", { class: "tag", text: view.running ? "running: this is your token" : "would carry the same claims" }),
       tokenView(view),
       claimsView(view.report),
