@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Chromium for the session, one ``tokenbench serve`` per format.
+"""Browser fixtures: one headless Chromium per module, one ``tokenbench serve`` per format.
 
 Playwright drives Debian's ``chromium`` (``executable_path``), never a browser it downloads. When
 Playwright or chromium is missing the tests skip with how to install them, except under ``CI``, where they
@@ -44,8 +44,9 @@ def _require(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One headless Chromium per module (closed before the rest of the suite runs on)."""
     try:
         from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional until a browser test runs
     except ImportError:
