@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The exercises of docs/labs.md, one per call. Start the service first (`make run`, or
-# `tokenbench serve --demo`, with the format the lab names) and pass alice's password as it printed it:
+# `.venv/bin/tokenbench serve --demo`, with the format the lab names) and pass alice's password as it printed it:
 #
 #     ALICE_PASSWORD=... docs/examples/labs.sh LAB [http://127.0.0.1:8000]
 #
 # LAB is alg-none, replay, tamper-local, rotate-before, rotate-after or read-jwt. rotate-before and
 # rotate-after share their files in $LAB_DIR (default var/labs) and need a restart of the service between
-# them. Needs curl, jq and tokenbench on PATH. Prints each command, then its output.
+# them. Needs curl and jq (and make install). Prints each command, then its output.
 # tests/service/test_docs_labs.py runs every lab against `tokenbench serve` on the format it names.
 set -euo pipefail
 
@@ -14,8 +14,10 @@ LAB=${1:?which lab: alg-none, replay, tamper-local, rotate-before, rotate-after 
 BASE=${2:-http://127.0.0.1:8000}
 : "${ALICE_PASSWORD:?set ALICE_PASSWORD to the password tokenbench serve --demo printed for alice}"
 GRACE_WAIT=${GRACE_WAIT:-11}   # one second more than TOKENBENCH_REFRESH_GRACE (default 10)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "${LAB_DIR:-var/labs}"
 LAB_DIR=$(realpath "${LAB_DIR:-var/labs}")
+ln -sfn "$ROOT/.venv" "$LAB_DIR/.venv"   # so .venv/bin/tokenbench reads as typed at the repository root
 TOKENBENCH_KEYS_DIR=$(realpath -m "${TOKENBENCH_KEYS_DIR:-var/keys}")   # the service's key directory
 export TOKENBENCH_KEYS_DIR
 cd "$LAB_DIR"
@@ -51,23 +53,23 @@ replay)
   ;;
 tamper-local)
   run "TOKEN=\$(login)"
-  show "tokenbench inspect \$TOKEN | grep -E '^(format|claims)'"
+  show ".venv/bin/tokenbench inspect \$TOKEN | grep -E '^(format|claims)'"
   run "C=\${TOKEN:40:1}; [ \"\$C\" = A ] && R=B || R=A; TAMPERED=\"\${TOKEN:0:40}\$R\${TOKEN:41}\""
   show "curl -si -H \"Authorization: Bearer \$TAMPERED\" \$BASE/me"
   show "curl -si -H \"Authorization: Bearer \${TOKEN%.*}\" \$BASE/me"
   ;;
 rotate-before)
   run "login > old-token.txt"
-  show "tokenbench inspect \$(cat old-token.txt) | grep '^key id'"
+  show ".venv/bin/tokenbench inspect \$(cat old-token.txt) | grep '^key id'"
   run "FORMAT=\$(curl -s \$BASE/health | jq -r .format)"
-  show "tokenbench keys rotate --format \$FORMAT"
-  show "tokenbench keys list --format \$FORMAT | cut -f3"
+  show ".venv/bin/tokenbench keys rotate --format \$FORMAT"
+  show ".venv/bin/tokenbench keys list --format \$FORMAT | cut -f3"
   ;;
 rotate-after)
   show "curl -s -o /dev/null -w '%{http_code}\\n' -H \"Authorization: Bearer \$(cat old-token.txt)\" \$BASE/me"
   run "login > new-token.txt"
-  show "tokenbench inspect \$(cat old-token.txt) | grep '^key id'"
-  show "tokenbench inspect \$(cat new-token.txt) | grep '^key id'"
+  show ".venv/bin/tokenbench inspect \$(cat old-token.txt) | grep '^key id'"
+  show ".venv/bin/tokenbench inspect \$(cat new-token.txt) | grep '^key id'"
   ;;
 read-jwt)
   run "TOKEN=\$(login)"
