@@ -157,7 +157,8 @@ function tokenView(view) {
 
 // One claim per line, arrays kept on their line: easy to compare across the format cards.
 function prettyClaims(claims) {
-  const lines = Object.entries(claims).map(([name, value]) => `  ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+  const show = (value) => (Array.isArray(value) ? `[${value.map((v) => JSON.stringify(v)).join(", ")}]` : JSON.stringify(value));
+  const lines = Object.entries(claims).map(([name, value]) => `  ${JSON.stringify(name)}: ${show(value)}`);
   return `{\n${lines.join(",\n")}\n}`;
 }
 
@@ -224,6 +225,21 @@ function renderCurrent(view) {
   box.append(facts);
 }
 
+// What differs between formats, read from each report (no format is named here).
+function differences(view) {
+  const report = view.report;
+  if (!report) return [];
+  const kind = report.header && report.header.typ
+    ? `header typ ${report.header.typ}`
+    : "implicit assertion (not sent)";
+  let times = "encrypted";
+  if (report.claims !== "encrypted") {
+    times = typeof report.claims.exp === "number" ? "NumericDate integers" : "RFC 3339 strings";
+  }
+  const proof = view.spans.filter((s) => s.role === "proof").map((s) => `${s.part} ${s.bytes} B`).join(", ");
+  return [["kind", kind], ["times", times], ["proof", proof || "-"]];
+}
+
 function renderCompare(views) {
   const grid = $("compare");
   grid.replaceChildren();
@@ -235,6 +251,11 @@ function renderCompare(views) {
       sizeBar(view, longest),
       el("p", { class: "tag", text: view.running ? "running: this is your token" : "would carry the same claims" }),
       tokenView(view),
+    );
+    const facts = el("dl", { class: "diff" });
+    for (const [term, value] of differences(view)) facts.append(el("dt", { text: term }), el("dd", { text: value }));
+    card.append(
+      facts,
       claimsView(view.report),
       el("p", { class: "kid", text: `key id ${view.report ? view.report.key_id || "-" : "-"}` }),
     );
