@@ -31,7 +31,7 @@ from service.errors import exception_handlers
 from service.keyring import load_format
 from service.migration import SeenReporter, load_accepted
 from service.passwords import PasswordHasher
-from service.routes import admin, auth, health, me, well_known
+from service.routes import admin, auth, health, me, page, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
@@ -105,6 +105,7 @@ def create_app(
             admin.router,
             *well_known.route_handlers,
             *health.route_handlers,
+            *page.route_handlers,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=window.verifier)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
