@@ -127,9 +127,10 @@ async def inspect(request: Request[Any, Any, Any], services: ServicesDep) -> Res
     """Read from the verified token: no store is asked."""
     token = request.auth
     assert isinstance(token, str)
-    views = comparison(claims_of(request), running=services.fmt, token=token)
+    running = services.window.format_of(token)  # during a format switch, maybe an accepted format
+    views = comparison(claims_of(request), running=running, token=token)
     return Response(
-        Inspection(running=services.fmt.name.value, formats=views), headers={"Cache-Control": "no-store"}
+        Inspection(running=running.name.value, formats=views), headers={"Cache-Control": "no-store"}
     )
 
 

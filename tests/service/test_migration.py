@@ -221,6 +221,20 @@ def test_kind_binding_and_confusion_hold_in_the_window(
             assert (response.status_code, response.json()["code"]) == (401, "token_malformed")
 
 
+def test_the_page_inspector_takes_an_old_token_apart_as_its_own_format(
+    settings: Settings, deploy: Callable[..., Deployment]
+) -> None:
+    old, new = FormatName.JWT_HS256, FormatName.PASETO_V4_LOCAL
+    access = deploy(keyed(settings, old, new)).login().json()["access_token"]
+    after = deploy(replace(settings, format=new, accept_formats=(old,)))
+    response = after.client.get("/page/inspect", headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["running"] == old.value
+    (shown,) = (view for view in body["formats"] if view["running"])
+    assert (shown["format"], shown["token"]) == (old.value, access)
+
+
 def test_well_known_publishes_the_accepted_formats_public_keys(
     settings: Settings, deploy: Callable[..., Deployment]
 ) -> None:
