@@ -13,9 +13,11 @@ import base64
 import json
 import logging
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import permutations
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +26,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from redis.asyncio import Redis
 
-from formats import FormatName, Kind, ephemeral
+from formats import FORMATS, FormatName, Kind, ephemeral
 from formats.claims import utc_now
 from formats.keys import generate_key_file
 from formats.migration import token_label
@@ -219,6 +221,58 @@ def test_kind_binding_and_confusion_hold_in_the_window(
         if other not in (old, new):  # a valid token of a format the window does not hold
             response = after.me(ephemeral(other).issue(claims, kind=Kind.ACCESS))
             assert (response.status_code, response.json()["code"]) == (401, "token_malformed")
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS[:4], ids=PAIR_IDS[:4])
+def test_a_rolling_switch_keeps_sessions_across_processes_in_both_phases(
+    settings: Settings, deploy: Callable[..., Deployment], old: FormatName, new: FormatName, clock: Any
+) -> None:
+    """docs/migration.md's two phases: processes not yet switched accept the new format already."""
+    phase_a = replace(keyed(settings, old, new), accept_formats=(new,))  # issue old, accept new
+    phase_b = replace(settings, format=new, accept_formats=(old,))  # issue new, accept old
+    first = deploy(phase_a)
+    first.login()
+    original = first.cookie
+
+    switched = deploy(phase_b)  # a process already switched
+    rotated = switched.refresh(original)
+    assert rotated.status_code == 200, rotated.text
+    new_access, new_refresh = rotated.json()["access_token"], switched.cookie
+    assert token_label(new_refresh) == FORMATS[new].token_label
+
+    behind = deploy(phase_a)  # a process not yet switched takes the new format's tokens
+    assert behind.me(new_access).status_code == 200
+    back = behind.refresh(new_refresh)
+    assert back.status_code == 200, back.text
+    assert token_label(behind.cookie) == FORMATS[old].token_label  # it issues the old format, same family
+    family = behind.services.window.verify(behind.cookie, kind=Kind.REFRESH).fam
+    assert family == behind.services.window.verify(original, kind=Kind.REFRESH).fam
+
+    clock.advance(settings.refresh_grace + 1)
+    again = deploy(phase_b)
+    assert again.refresh(new_refresh).json()["code"] == "token_revoked"  # reuse across processes
+
+
+def test_production_accepts_the_next_format_with_its_public_keys_before_it_issues(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Phase one of docs/migration.md in production: the next format's public keys only, then the switch."""
+    old, new = FormatName.JWT_HS256, FormatName.JWT_ES256
+    generate_key_file(settings.keys_dir, old)
+    staged = generate_key_file(tmp_path / "staging", new)  # the new private key, kept aside
+    live = settings.keys_dir / new.value / staged.path.name
+    live.parent.mkdir(parents=True)
+    shutil.copy(staged.path, live)
+    assert main(["keys", "public", "--format", new.value, "--keys-dir", str(settings.keys_dir)]) == 0
+    production = replace(settings, env=Environment.PRODUCTION)
+
+    phase_a = load_window(replace(production, format=old, accept_formats=(new,)), clock=utc_now)
+    assert [(fmt.name, fmt.can_issue) for fmt in phase_a.accepted] == [(new, False)]
+    assert "jwks.json" in phase_a.well_known()  # published before any token of it is issued
+
+    shutil.copy(staged.path, live)  # the switch: the private key back under the same name
+    phase_b = load_window(replace(production, format=new, accept_formats=(old,)), clock=utc_now)
+    assert phase_b.issued.active_kid == staged.kid
 
 
 def test_the_page_inspector_takes_an_old_token_apart_as_its_own_format(
