@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final, TypeVar
 
 import jwt
@@ -47,6 +48,11 @@ class JwtFormat(RingFormat[VK]):
     """A JWS compact format with one pinned algorithm; subclasses supply the primitive."""
 
     alg: ClassVar[str]
+    public_document: ClassVar[str | None] = "jwks.json"
+
+    @classmethod
+    def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:  # noqa: ARG003
+        return json.dumps(dict(entry))  # a JWKS entry is a JWK, the key-file text itself
 
     def _check_ring(self) -> None:
         # Header segments of every (key, kind) this ring can verify, spelled as issue() spells them: the
@@ -56,7 +62,6 @@ class JwtFormat(RingFormat[VK]):
             for kid, key in self._keys.items()
             for kind in Kind
         }
-        self._check_signing_key(self._keys[self._active_kid])
 
     # --- per algorithm ------------------------------------------------------------------------------
 
@@ -81,12 +86,13 @@ class JwtFormat(RingFormat[VK]):
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Sign ``claims`` with the active key as a JWS compact token of ``kind``."""
         payload = claims_to_jwt(claims)
+        kid = self._signer_kid()
         with library_errors():
             return jwt.encode(
                 payload,
                 self._signing_key(),
                 algorithm=self.alg,
-                headers={"kid": self._active_kid, "typ": JWT_TYP[kind]},
+                headers={"kid": kid, "typ": JWT_TYP[kind]},
             )
 
     def _parse_header(self, segment: str) -> tuple[Kind, Any]:
