@@ -5,6 +5,7 @@ token issued by the service with an independent library."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pyseto
 import pytest
@@ -92,3 +93,15 @@ def test_the_paserk_document_verifies_a_service_token_with_pyseto(make_api, base
     key = pyseto.Key.from_paserk(entry["paserk"])
     decoded = pyseto.decode(key, token, implicit_assertion=b"tokenbench.access", deserializer=None)
     assert b'"sub":"alice"' in decoded.payload
+
+
+def test_a_next_key_is_published_before_it_signs(make_api, base_settings, tmp_path, asymmetric) -> None:
+    keys_dir = tmp_path / "next-keys"
+    active = generate_key_file(keys_dir, asymmetric)
+    upcoming = generate_key_file(keys_dir, asymmetric, activates=datetime.now(UTC) + timedelta(hours=1))
+    api = make_api(replace(base_settings, format=asymmetric, keys_dir=keys_dir))
+
+    document = api.client.get(f"/.well-known/{PUBLISHES[asymmetric]}").json()
+
+    assert [key["kid"] for key in document["keys"]] == [active.kid, upcoming.kid]
+    assert api.services.fmt.active_kid == active.kid
