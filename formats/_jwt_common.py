@@ -54,7 +54,7 @@ class JwtFormat(RingFormat[VK]):
     def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:  # noqa: ARG003
         return json.dumps(dict(entry))  # a JWKS entry is a JWK, the key-file text itself
 
-    def _check_ring(self) -> None:
+    def _index_ring(self) -> None:
         # Header segments of every (key, kind) this ring can verify, spelled as issue() spells them: the
         # hot path finds its key with one dict lookup. Other spellings take the strict parse below.
         self._known_headers: dict[str, tuple[Kind, VK]] = {

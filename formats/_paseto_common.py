@@ -116,7 +116,7 @@ class PasetoFormat(RingFormat[K]):
     header: ClassVar[str]
     min_body: ClassVar[int]
 
-    def _check_ring(self) -> None:
+    def _index_ring(self) -> None:
         # Footer segments as issue() spells them -> (kid, footer bytes): the hot path finds its key with
         # one dict lookup; any other spelling takes the strict parse in _key_for_footer.
         self._known_footers: dict[str, str] = {b64url_encode(footer_for(kid)): kid for kid in self._keys}

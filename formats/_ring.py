@@ -228,7 +228,7 @@ class RingFormat(Generic[K]):
         self._policy = policy or ClaimPolicy()
         self._clock: Clock = clock or utc_now
         self._activation_clock: Clock = activation_clock or utc_now
-        self._check_ring()
+        self._index_ring()
         if active_kid is not None:
             self._check_signing_key(self._keys[active_kid])
 
@@ -250,7 +250,7 @@ class RingFormat(Generic[K]):
         """The secret bytes of ``key`` (None for a public-only key), to refuse one key used by two formats."""
 
     @abstractmethod
-    def _check_ring(self) -> None:
+    def _index_ring(self) -> None:
         """Build the hot-path lookup tables of the ring."""
 
     @abstractmethod
