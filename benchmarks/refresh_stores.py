@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import secrets
 import socket
@@ -24,14 +23,15 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg  # type: ignore[import-untyped]
+import msgspec
 
 from benchmarks import loadgen
 from benchmarks.loadgen import HttpRequest, LoadSpec
+from benchmarks.results import STORE_LOAD, HttpRow
 from benchmarks.run import USERNAME, _bench_env, _login, _login_request, _service_argv
 from benchmarks.servers import HOST, free_port, serve
 from formats import FormatName
@@ -42,19 +42,8 @@ POSTGRES = os.environ.get(
 )
 REDIS = os.environ.get("TOKENBENCH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CHAINS = (1, 8, 32)
+STORES = ("sqlite", "postgresql", "postgresql+redis")
 REFRESH = HttpRequest("POST", "/auth/refresh", (("X-Requested-With", "bench"),), b"")
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    store: str
-    chains: int
-    requests: int
-    errors: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    cpu_us: float
 
 
 def reachable(url: str, port: int) -> bool:
@@ -85,7 +74,10 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def measure(store: str, env: dict[str, str], workdir: Path, fmt: FormatName, seconds: float) -> list[Row]:
+def measure(
+    store: str, env: dict[str, str], workdir: Path, fmt: FormatName, seconds: float, chains: tuple[int, ...]
+) -> list[HttpRow]:
+    """One ``tokenbench serve`` on ``env``'s store; one refresh-chain window per entry of ``chains``."""
     password = secrets.token_urlsafe(18)
     subprocess.run(
         [sys.executable, "-m", "service.cli", "users", "create", "--username", USERNAME, "--password-stdin"],
@@ -98,47 +90,85 @@ def measure(store: str, env: dict[str, str], workdir: Path, fmt: FormatName, sec
     login = _login_request(password)
     port = free_port()
     rows = []
-    with serve(
-        _service_argv(fmt, port), env=env, port=port, log=workdir / f"serve-{store}.log", ready_path="/health"
-    ) as server:
-        for chains in CHAINS:
+    log = workdir / f"serve-refresh-{store}.log"
+    with serve(_service_argv(fmt, port), env=env, port=port, log=log, ready_path="/health") as server:
+        for count in chains:
             with ThreadPoolExecutor(8) as pool:
-                cookies = tuple(s.refresh for s in pool.map(lambda _: _login(port, login), range(chains)))
-            spec = LoadSpec(HOST, port, REFRESH, chains, seconds, "refresh-chain", cookies)
+                cookies = tuple(s.refresh for s in pool.map(lambda _: _login(port, login), range(count)))
+            spec = LoadSpec(HOST, port, REFRESH, count, seconds, "refresh-chain", cookies)
             before = server.cpu_seconds()
             result = loadgen.run_load(spec, tool="python")
             cpu = server.cpu_seconds() - before
-            row = Row(
-                store,
-                chains,
-                result.requests,
-                result.errors,
-                result.rps,
-                result.p50_ms,
-                result.p99_ms,
-                cpu / max(result.requests, 1) * 1e6,
+            rows.append(
+                HttpRow(
+                    app="service",
+                    format=fmt.value,
+                    route="refresh",
+                    request="POST /auth/refresh",
+                    load=f"{STORE_LOAD}{store}",
+                    tool=result.tool,
+                    connections=count,
+                    windows=1,
+                    duration_s=result.duration_s,
+                    requests=result.requests,
+                    errors=result.errors,
+                    rps=result.rps,
+                    p50_ms=result.p50_ms,
+                    p99_ms=result.p99_ms,
+                    cpu_us=cpu / max(result.requests, 1) * 1e6,
+                    statuses=result.statuses,
+                )
             )
-            print(
-                f"{store:<18} {chains:>3} chains: {row.rps:7,.0f} req/s  p50 {row.p50_ms:7.2f} ms  "
-                f"p99 {row.p99_ms:8.2f} ms  {row.cpu_us:7,.0f} µs CPU/refresh  "
-                f"errors {row.errors}/{row.requests}",
-                flush=True,
-            )
-            rows.append(row)
     return rows
 
 
-def verdicts(rows: list[Row]) -> list[str]:
+def store_rows(
+    workdir: Path,
+    fmt: FormatName,
+    seconds: float,
+    *,
+    stores: tuple[str, ...] = STORES,
+    chains: tuple[int, ...] = CHAINS,
+) -> tuple[list[HttpRow], list[str]]:
+    """Rows for every reachable store, and one line per store skipped (and why)."""
+    rows: list[HttpRow] = []
+    skipped: list[str] = []
+    base = _bench_env(workdir)
+    for store in stores:
+        if store.startswith("postgresql") and not reachable(POSTGRES, 5432):
+            skipped.append(f"{store}: skipped, {POSTGRES} is unreachable")
+            continue
+        if store.endswith("redis") and not reachable(REDIS, 6379):
+            skipped.append(f"{store}: skipped, {REDIS} is unreachable")
+            continue
+        if store == "sqlite":
+            rows += measure(store, base, workdir, fmt, seconds, chains)
+            continue
+        with postgres_database() as database:
+            env = {**base, "TOKENBENCH_DATABASE_URL": database}
+            if store.endswith("redis"):
+                env["TOKENBENCH_REDIS_URL"] = REDIS
+            rows += measure(store, env, workdir, fmt, seconds, chains)
+    return rows, skipped
+
+
+def store_of(row: HttpRow) -> str:
+    """The store of a row :func:`store_rows` made."""
+    return row.load.removeprefix(STORE_LOAD)
+
+
+def verdicts(rows: list[HttpRow]) -> list[str]:
+    """The three targets of the refresh-under-load issue, as one line each."""
     lines = []
-    by = {(r.store, r.chains): r for r in rows}
-    for store in dict.fromkeys(r.store for r in rows):
+    by = {(store_of(r), r.connections): r for r in rows}
+    for store in dict.fromkeys(store_of(r) for r in rows):
         top, one = by.get((store, max(CHAINS))), by.get((store, 1))
         if top is None or one is None:
             continue
         tail = top.p99_ms / top.p50_ms
         cpu = max(by[(store, c)].cpu_us for c in CHAINS if c > 1) / one.cpu_us
         lines.append(
-            f"{store}: p99/p50 at {top.chains} chains {tail:.1f}x "
+            f"{store}: p99/p50 at {top.connections} chains {tail:.1f}x "
             f"({'ok' if tail <= 10 else 'MISSES'} <= 10x); "
             f"CPU per refresh under load / one chain {cpu:.2f}x ({'ok' if cpu <= 2 else 'MISSES'} <= 2x)"
         )
@@ -153,37 +183,30 @@ def verdicts(rows: list[Row]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure and print; ``--json`` also writes the rows."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.refresh_stores", description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--format", default="jwt-hs256", choices=[f.value for f in FormatName])
-    parser.add_argument("--stores", default="sqlite,postgresql,postgresql+redis")
+    parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     fmt = FormatName(args.format)
-    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="tokenbench-refresh-") as tmp:
         workdir = Path(tmp)
         generate_key_file(workdir / "keys", fmt)
-        base = _bench_env(workdir)
-        for store in args.stores.split(","):
-            if store.startswith("postgresql") and not reachable(POSTGRES, 5432):
-                print(f"{store}: skipped, {POSTGRES} is unreachable", flush=True)
-                continue
-            if store.endswith("redis") and not reachable(REDIS, 6379):
-                print(f"{store}: skipped, {REDIS} is unreachable", flush=True)
-                continue
-            if store == "sqlite":
-                rows += measure(store, base, workdir, fmt, args.seconds)
-                continue
-            with postgres_database() as database:
-                env = {**base, "TOKENBENCH_DATABASE_URL": database}
-                if store.endswith("redis"):
-                    env["TOKENBENCH_REDIS_URL"] = REDIS
-                rows += measure(store, env, workdir, fmt, args.seconds)
+        rows, skipped = store_rows(workdir, fmt, args.seconds, stores=tuple(args.stores.split(",")))
+    for line in skipped:
+        print(line)
+    for row in rows:
+        print(
+            f"{store_of(row):<18} {row.connections:>3} chains: {row.rps:7,.0f} req/s  "
+            f"p50 {row.p50_ms:7.2f} ms  p99 {row.p99_ms:8.2f} ms  {row.cpu_us:7,.0f} µs CPU/refresh  "
+            f"errors {row.errors}/{row.requests}"
+        )
     for line in verdicts(rows):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+        args.json.write_bytes(msgspec.json.encode(rows))
     return 0
 
 
