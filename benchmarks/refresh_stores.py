@@ -141,8 +141,9 @@ def store_rows(
         if store.endswith("redis") and not reachable(REDIS, 6379):
             skipped.append(f"{store}: skipped, {REDIS} is unreachable")
             continue
-        if store == "sqlite":
-            rows += measure(store, base, workdir, fmt, seconds, chains)
+        if store == "sqlite":  # a database file of its own: the run's main one already has the user
+            env = {**base, "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'refresh-sqlite.db'}"}
+            rows += measure(store, env, workdir, fmt, seconds, chains)
             continue
         with postgres_database() as database:
             env = {**base, "TOKENBENCH_DATABASE_URL": database}
