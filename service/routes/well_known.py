@@ -1,9 +1,10 @@
 """``GET /.well-known/{jwks.json|paserk.json}``: public verification keys, from the key ring.
 
-Only the asymmetric formats publish anything (``jwt-es256`` a JWKS, ``paseto-v4-public`` PASERK public
-keys); each document lists the active key, the next keys (published before they sign) and the retiring
-verify-only keys. Every other name is 404. ``Cache-Control: max-age`` is ``TOKENBENCH_KEYS_RELOAD``: the
-documents change at most that often, and verifiers (``serve --verify-only``) refetch after it.
+Only the asymmetric formats publish anything (``jwt-es256`` and ``jwt-eddsa`` a JWKS,
+``paseto-v4-public`` PASERK public keys); each document lists the active key, the next keys (published
+before they sign) and the retiring verify-only keys. Every other name is 404. ``Cache-Control: max-age``
+is ``TOKENBENCH_KEYS_RELOAD``: the documents change at most that often, and verifiers
+(``serve --verify-only``) refetch after it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Service fixtures: the app built from ``format_name`` (so every HTTP test runs four times), on a
+"""Service fixtures: the app built from ``format_name`` (so every HTTP test runs once per format), on a
 temporary SQLite file and key directory, with cheap argon2 parameters and the fixed clock."""
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("TOKENBENCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
-"""Test-only: about 50 µs a hash. Production defaults are t=3, m=64 MiB, p=4 (docs/operations.md)."""
+"""Test-only: about 50 µs a hash. Production defaults are t=3, m=64 MiB, p=1 (docs/operations.md)."""
 
 PASSWORDS = {"admin": "admin-password-1", "alice": "alice-password-1"}
 BASE_URL = "https://tokenbench.test"
+CSRF = {"X-Requested-With": "tokenbench-tests"}
+"""The header the cookie routes need (``service.auth.csrf``); every test client sends it by default."""
 
 
 def sqlite_url(path: Path) -> Secret:
@@ -116,6 +118,7 @@ class Api:
 def open_api(settings: Settings, clock: Any) -> Iterator[Api]:
     app = create_app(settings, clock=clock)
     with TestClient(app, base_url=BASE_URL) as client:
+        client.headers.update(CSRF)
         api = Api(client=client, services=app.state.services)
         api.add_user("admin", PASSWORDS["admin"], Role.ADMIN)
         api.add_user("alice", PASSWORDS["alice"], Role.USER)

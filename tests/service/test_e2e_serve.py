@@ -3,7 +3,9 @@ directory, driven over real HTTP with httpx. Then a restart: users and sessions 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from formats import FormatName
+from formats import FormatName, forge
+from tests.service.conftest import CSRF
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +24,7 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
     passwords = server.demo_passwords()
     assert set(passwords) == {"admin", "alice"}
 
-    with httpx.Client(base_url=server.url) as alice:
+    with httpx.Client(base_url=server.url, headers=CSRF) as alice:
         login = alice.post("/auth/login", json={"username": "alice", "password": passwords["alice"]})
         assert login.status_code == 200
         assert login.json()["format"] == format_name.value
@@ -35,16 +38,18 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
         second = alice.cookies["refresh_token"]
         assert second != first
 
-        reuse = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": first})
+        reuse = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": first}, headers=CSRF)
         assert reuse.status_code == 200  # within the 10 s grace window: the same successor
         assert reuse.cookies["refresh_token"] == second
 
         assert alice.post("/auth/logout").status_code == 204
-        after_logout = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": second})
+        after_logout = httpx.post(
+            f"{server.url}/auth/refresh", cookies={"refresh_token": second}, headers=CSRF
+        )
         assert after_logout.status_code == 401
         assert after_logout.json()["code"] == "token_revoked"
 
-    with httpx.Client(base_url=server.url) as admin:
+    with httpx.Client(base_url=server.url, headers=CSRF) as admin:
         token = admin.post("/auth/login", json={"username": "admin", "password": passwords["admin"]}).json()
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
         created = admin.post(
@@ -74,16 +79,37 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
 def test_strict_server_revokes_the_family_on_reuse_over_http(serve) -> None:
     server = serve("paseto-v4-public", "--demo", env={"TOKENBENCH_REFRESH_GRACE": "0"})
     password = server.demo_passwords()["alice"]
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers=CSRF) as client:
         client.post("/auth/login", json={"username": "alice", "password": password})
         stolen = client.cookies["refresh_token"]
         assert client.post("/auth/refresh").status_code == 200
         current = client.cookies["refresh_token"]
 
-    replay = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": stolen})
+    replay = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": stolen}, headers=CSRF)
     assert replay.status_code == 401
     assert replay.json()["code"] == "token_revoked"
-    assert httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": current}).status_code == 401
+    after = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": current}, headers=CSRF)
+    assert after.status_code == 401
+
+
+def test_paseto_tokens_from_the_running_service_carry_whole_second_times(serve) -> None:
+    # Issue 12: the service wrote 2026-12-02T05:51:28.707747Z, ~20 bytes a JWT does not pay; now both
+    # formats write whole seconds, so every login gives tokens of one size.
+    server = serve("paseto-v4-public", "--demo")
+    password = server.demo_passwords()["alice"]
+    whole_second = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+    sizes: set[tuple[int, int]] = set()
+    for _ in range(3):
+        with httpx.Client(base_url=server.url) as client:
+            login = client.post("/auth/login", json={"username": "alice", "password": password})
+            assert login.status_code == 200
+            tokens = (login.json()["access_token"], client.cookies["refresh_token"])
+        for token in tokens:
+            claims = json.loads(forge.paseto_split(token)[1][:-64])
+            for name in ("iat", "nbf", "exp"):
+                assert whole_second.match(claims[name]), claims[name]
+        sizes.add((len(tokens[0]), len(tokens[1])))
+    assert len(sizes) == 1, sizes
 
 
 def create_user(state: Path, username: str, password: str, role: str, argon2_env: dict[str, str]) -> None:
@@ -118,7 +144,7 @@ def create_user(state: Path, username: str, password: str, role: str, argon2_env
 def test_users_keys_and_sessions_survive_a_restart(serve, tmp_path: Path, cheap_argon2_env) -> None:
     create_user(tmp_path, "carol", "carol-password", "user", cheap_argon2_env)
     first = serve("jwt-es256")
-    with httpx.Client(base_url=first.url) as client:
+    with httpx.Client(base_url=first.url, headers=CSRF) as client:
         login = client.post("/auth/login", json={"username": "carol", "password": "carol-password"})
         assert login.status_code == 200
         access = login.json()["access_token"]
@@ -130,7 +156,7 @@ def test_users_keys_and_sessions_survive_a_restart(serve, tmp_path: Path, cheap_
     me = httpx.get(f"{second.url}/me", headers={"Authorization": f"Bearer {access}"})
     assert me.status_code == 200
     assert me.json()["username"] == "carol"
-    rotated = httpx.post(f"{second.url}/auth/refresh", cookies={"refresh_token": refresh})
+    rotated = httpx.post(f"{second.url}/auth/refresh", cookies={"refresh_token": refresh}, headers=CSRF)
     assert rotated.status_code == 200
     assert rotated.json()["format"] == "jwt-es256"
     login = httpx.post(f"{second.url}/auth/login", json={"username": "carol", "password": "carol-password"})
