@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--verify-only",
         action="store_true",
         help="run a resource server that verifies the issuer's tokens with its published public keys: "
-        "no private key, no database (jwt-es256, paseto-v4-public)",
+        "no private key, no database (the formats that publish public keys)",
     )
     parser.add_argument(
         "--issuer-url",
