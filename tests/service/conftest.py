@@ -289,6 +289,9 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         return server
 
     yield start
+    for server in servers:  # every one shuts down at once, then each is waited for
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGINT)
     for server in servers:
         server.stop()
 
