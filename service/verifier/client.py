@@ -114,8 +114,6 @@ class KeySetClient:
         self._inflight: asyncio.Task[bool] | None = None
         self._http: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
-        self.fetches = 0
-        """How many fetches were started (tests and ``/health`` read it)."""
 
     @property
     def format_name(self) -> FormatName:
@@ -186,7 +184,6 @@ class KeySetClient:
             self._inflight = None
 
     async def _fetch(self) -> bool:
-        self.fetches += 1
         self._last_attempt = self._monotonic()
         self._attempted_at = self._clock()
         try:
