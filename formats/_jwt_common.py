@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final, TypeVar
 
 import jwt
@@ -53,13 +54,18 @@ class JwtFormat(RingFormat[VK]):
     """A JWS compact format with one pinned algorithm; subclasses supply the primitive."""
 
     alg: ClassVar[str]
+    public_document: ClassVar[str | None] = "jwks.json"
     token_label: ClassVar[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.token_label = jws_label(cls.alg)
 
-    def _check_ring(self) -> None:
+    @classmethod
+    def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:  # noqa: ARG003
+        return json.dumps(dict(entry))  # a JWKS entry is a JWK, the key-file text itself
+
+    def _index_ring(self) -> None:
         # Header segments of every (key, kind) this ring can verify, spelled as issue() spells them: the
         # hot path finds its key with one dict lookup. Other spellings take the strict parse below.
         self._known_headers: dict[str, tuple[Kind, VK]] = {
@@ -87,7 +93,7 @@ class JwtFormat(RingFormat[VK]):
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Sign ``claims`` with the active key as a JWS compact token of ``kind``."""
         payload = claims_to_jwt(claims)
-        kid = self.active_kid
+        kid = self._signer_kid()
         with library_errors():
             return jwt.encode(
                 payload,

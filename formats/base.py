@@ -46,6 +46,8 @@ class TokenFormat(Protocol):
     token_label: ClassVar[str]
     """What every token of this format says it is, read by :func:`formats.migration.token_label`: the PASETO
     header (``v4.public.``) or ``alg:`` and the JWS ``alg`` (``alg:ES256``). No two formats share one."""
+    public_document: ClassVar[str | None]
+    """The ``/.well-known/`` document of the public keys (``jwks.json``, ``paserk.json``); None: symmetric."""
 
     @classmethod
     def ephemeral(cls, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
@@ -64,8 +66,22 @@ class TokenFormat(Protocol):
         *,
         policy: ClaimPolicy | None = None,
         clock: Clock | None = None,
+        activations: Sequence[datetime | None] | None = None,
+        activation_clock: Clock | None = None,
     ) -> Self:
-        """A ring from ``(source, key text)`` pairs, oldest first; the last one is active."""
+        """A ring from ``(source, key text)`` pairs, oldest first, with optional activation times."""
+        ...
+
+    @classmethod
+    def from_public_document(
+        cls,
+        document: object,
+        *,
+        source: str,
+        policy: ClaimPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> Self:
+        """A verify-only ring from the public key document an issuer publishes (see ``well_known``)."""
         ...
 
     @classmethod
@@ -97,7 +113,7 @@ class TokenFormat(Protocol):
 
     @property
     def active_kid(self) -> str:
-        """Key id of the key that issues new tokens."""
+        """Key id of the key that issues new tokens now (a next key takes over at its activation time)."""
         ...
 
     @property
@@ -105,9 +121,13 @@ class TokenFormat(Protocol):
         """False for a verify-only ring."""
         ...
 
+    def reload(self, keys_dir: Path) -> None:
+        """Re-read the ring from ``keys_dir`` in place; on KeyConfigError the running ring stays as it was."""
+        ...
+
     @property
     def kids(self) -> tuple[str, ...]:
-        """Key ids of every key that verifies, active first."""
+        """Key ids of every key that verifies (next and verify-only keys too), active first."""
         ...
 
     def issue(self, claims: Claims, *, kind: Kind) -> str:

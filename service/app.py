@@ -28,7 +28,7 @@ from service.accounts import Accounts
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
-from service.keyring import load_format
+from service.keyring import KeyReloader, load_format
 from service.migration import SeenReporter, load_accepted
 from service.passwords import PasswordHasher
 from service.routes import admin, auth, health, me, page, well_known
@@ -66,7 +66,10 @@ def create_app(
     ``app.state.services`` holds the wired :class:`service.services.Services` (tests and tools use it
     to seed users or to mint tokens with the app's own key ring).
     """
-    fmt = fmt or load_format(settings, clock=clock)
+    reloader = None
+    if fmt is None:  # the app's own ring follows the key directory; an injected one is the caller's
+        fmt = load_format(settings, clock=clock)
+        reloader = KeyReloader(fmt, settings)
     if accepted is None:
         accepted = tuple(load_accepted(settings, name, clock=clock) for name in settings.accept_formats)
     window = Migration(fmt, accepted, clock=clock)
@@ -89,12 +92,16 @@ def create_app(
 
     async def start_stores() -> None:
         await stores.startup()
+        if reloader is not None:
+            await reloader.start()
         if reporter is not None:
             await reporter.start()
 
     async def stop_stores() -> None:
         if reporter is not None:
             await reporter.stop()
+        if reloader is not None:
+            await reloader.stop()
         if owns_stores:
             await stores.shutdown()
 

@@ -286,7 +286,7 @@ def test_an_accepted_ring_of_public_keys_verifies_and_never_issues(
     assert Migration(ephemeral(FormatName.JWT_HS256), [accepted]).verify(token, kind=Kind.ACCESS) == (
         make_claims()
     )
-    with pytest.raises(KeyConfigError, match="only verifies"):
+    with pytest.raises(KeyConfigError, match="verifies, never issues"):
         accepted.issue(make_claims(), kind=Kind.ACCESS)
 
 
