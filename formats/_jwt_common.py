@@ -62,6 +62,11 @@ class JwtFormat(RingFormat[VK]):
         cls.token_label = jws_label(cls.alg)
 
     @classmethod
+    def _entry_of_another_format(cls, entry: Mapping[str, Any]) -> bool:
+        alg = entry.get("alg")  # a JWKS shared by two JWS formats: each takes the keys of its algorithm
+        return isinstance(alg, str) and alg != cls.alg
+
+    @classmethod
     def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:  # noqa: ARG003
         return json.dumps(dict(entry))  # a JWKS entry is a JWK, the key-file text itself
 

@@ -258,6 +258,11 @@ class RingFormat(Generic[K]):
         """Refuse an active key that cannot sign (and prepare the signer, where the format needs one)."""
 
     @classmethod
+    def _entry_of_another_format(cls, entry: Mapping[str, Any]) -> bool:  # noqa: ARG003
+        """True for an entry of the published document that belongs to another format (skipped)."""
+        return False
+
+    @classmethod
     def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:  # noqa: ARG003
         """The key text (as :meth:`parse_key` reads it) of one entry of the published document."""
         raise KeyConfigError(f"{source}: {cls.name} publishes no public keys")
@@ -408,7 +413,9 @@ class RingFormat(Generic[K]):
         """A verify-only ring from a published key document (``{"keys": [...]}``, as :meth:`well_known`).
 
         Every entry must parse as this format's public key, carry the key's own id, and hold no private
-        part (a document that leaks one is refused whole: whoever reads it could sign).
+        part (a document that leaks one is refused whole: whoever reads it could sign). Entries that name
+        another format's algorithm are skipped: two JWS formats publish one ``jwks.json`` during a format
+        switch (docs/migration.md), and each verifier takes its own keys from it.
         """
         if cls.public_document is None:
             raise KeyConfigError(
@@ -422,6 +429,8 @@ class RingFormat(Generic[K]):
             where = f"{source} key {index}"
             if not isinstance(entry, dict):
                 raise KeyConfigError(f"{where}: a key entry is a JSON object")
+            if cls._entry_of_another_format(entry):
+                continue
             kid, key = cls.parse_key(cls._public_key_text(entry, source=where), source=where)
             if entry.get("kid") != kid:
                 raise KeyConfigError(
@@ -432,6 +441,8 @@ class RingFormat(Generic[K]):
             if kid in keys:
                 raise KeyConfigError(f"{where}: key id {kid!r} appears twice")
             keys[kid] = key
+        if not keys:
+            raise KeyConfigError(f"{source}: the document holds no {cls.name} key")
         return cls(keys, None, policy=policy, clock=clock)
 
     def reload(self, keys_dir: Path) -> None:

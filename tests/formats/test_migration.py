@@ -320,6 +320,21 @@ def test_the_window_publishes_the_public_keys_of_every_format(old: TokenFormat, 
     assert set(published) == set(new.well_known()) | set(old.well_known())
 
 
+def test_a_verifier_takes_its_own_keys_from_a_document_the_window_shares(
+    old: TokenFormat, new: TokenFormat, make_claims: MakeClaims, policy: ClaimPolicy, clock: FixedClock
+) -> None:
+    """jwt-es256 and jwt-eddsa share ``jwks.json`` during a switch; each format's verifier ring reads it."""
+    published = Migration(new, [old]).well_known()
+    for fmt in (old, new):
+        if fmt.public_document is None:
+            continue
+        document = published[fmt.public_document]
+        ring = FORMATS[fmt.name].from_public_document(document, source="window", policy=policy, clock=clock)
+        assert set(ring.kids) == set(fmt.kids)
+        token = fmt.issue(make_claims(), kind=Kind.ACCESS)
+        assert ring.verify(token, kind=Kind.ACCESS) == make_claims()
+
+
 def test_the_window_counts_verified_tokens_of_each_accepted_format(
     old: TokenFormat, new: TokenFormat, make_claims: MakeClaims, clock: FixedClock
 ) -> None:
