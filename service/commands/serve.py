@@ -121,11 +121,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_verify_only(args: argparse.Namespace, settings: Settings, environ: dict[str, str]) -> int:
     """``--verify-only``: no keys, no database; refused for the symmetric formats (exit status 2)."""
     refusal = symmetric_refusal(settings.format)
+    accepted_refusals = [r for name in settings.accept_formats if (r := symmetric_refusal(name)) is not None]
     problem = (
         "--issuer-url needs --verify-only (an issuing service publishes its own keys)"
         if not args.verify_only
         else f"--verify-only: {refusal}"
         if refusal is not None
+        else f"TOKENBENCH_ACCEPT_FORMATS: --verify-only: {accepted_refusals[0]}"
+        if accepted_refusals
         else "--verify-only needs --issuer-url URL (or TOKENBENCH_ISSUER_URL)"
         if settings.issuer_url is None
         else "--verify-only has no database, so no --demo users"

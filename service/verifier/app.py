@@ -2,7 +2,9 @@
 
 It verifies access tokens with the public keys the issuer publishes (``TOKENBENCH_ISSUER_URL``, followed by
 a :class:`KeySetClient`) and serves ``GET /me``, ``GET /health`` (where its keys come from and when they
-were fetched; 503 until it has a key set) and ``GET /health/live``.
+were fetched; 503 until it has a key set) and ``GET /health/live``. During a format switch
+(``TOKENBENCH_ACCEPT_FORMATS``) it follows the key set of every accepted format too, and sends each token
+to the one format its label names (:class:`service.verifier.window.KeySetWindow`, docs/migration.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from service.routes import health, me
 from service.settings import Settings, SettingsError
 from service.verifier.client import KeySetClient, KeySetStatus
 from service.verifier.plugin import TokenVerifier
+from service.verifier.window import KeySetWindow
 
 __all__ = ["VerifierHealth", "app_from_env", "create_verifier_app"]
 
@@ -34,20 +37,23 @@ class VerifierHealth(msgspec.Struct, frozen=True):
     format: str
     mode: str
     keys: KeySetStatus
+    accepted: dict[str, KeySetStatus]
+    """The key set of each accepted format (``TOKENBENCH_ACCEPT_FORMATS``); ``{}`` outside a switch."""
 
 
-def create_verifier_app(settings: Settings, *, client: KeySetClient | None = None) -> Litestar:
-    """The verify-only service for ``settings`` (``issuer_url`` and an asymmetric ``format``)."""
+def create_verifier_app(settings: Settings, *, client: KeySetClient | KeySetWindow | None = None) -> Litestar:
+    """The verify-only service for ``settings`` (``issuer_url`` and asymmetric formats)."""
     if client is None:
-        if settings.issuer_url is None:
+        issuer_url = settings.issuer_url
+        if issuer_url is None:
             raise SettingsError("TOKENBENCH_ISSUER_URL", "is required by a verify-only service")
-        client = KeySetClient(
-            settings.issuer_url,
-            settings.format,
-            policy=settings.policy,
-            default_max_age=settings.keys_reload,
-        )
+        clients = [
+            KeySetClient(issuer_url, name, policy=settings.policy, default_max_age=settings.keys_reload)
+            for name in (settings.format, *settings.accept_formats)
+        ]
+        client = KeySetWindow(clients) if settings.accept_formats else clients[0]
     keys = client
+    accepted = keys.clients[1:] if isinstance(keys, KeySetWindow) else ()
 
     @get("/health", opt={EXCLUDE_FROM_AUTH: True}, summary="Where the keys come from, and since when")
     async def verifier_health() -> Response[VerifierHealth]:
@@ -57,6 +63,7 @@ def create_verifier_app(settings: Settings, *, client: KeySetClient | None = Non
             format=keys.format_name.value,
             mode=VERIFY_ONLY,
             keys=keys.status(),
+            accepted={other.format_name.value: other.status() for other in accepted},
         )
         return Response(
             body, status_code=200 if keys.has_keys else 503, headers={"Cache-Control": "no-store"}

@@ -27,6 +27,7 @@ from formats import ClaimPolicy, FormatName, TokenError
 from service.auth.middleware import EXCLUDE_FROM_AUTH, bearer_token
 from service.errors import ApiError, exception_handlers
 from service.verifier.client import KeySetClient
+from service.verifier.window import KeySetWindow
 
 __all__ = ["KeySetMiddleware", "TokenVerifier"]
 
@@ -36,7 +37,9 @@ class KeySetMiddleware(AbstractAuthenticationMiddleware):
 
     __slots__ = ("_client",)
 
-    def __init__(self, app: ASGIApp, *, client: KeySetClient, exclude: Sequence[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, client: KeySetClient | KeySetWindow, exclude: Sequence[str] = ()
+    ) -> None:
         super().__init__(
             app, exclude=list(exclude), exclude_from_auth_key=EXCLUDE_FROM_AUTH, scopes={ScopeType.HTTP}
         )
@@ -58,7 +61,7 @@ class TokenVerifier(InitPlugin):
         issuer_url: str | None = None,
         format_name: FormatName | str | None = None,
         *,
-        client: KeySetClient | None = None,
+        client: KeySetClient | KeySetWindow | None = None,
         policy: ClaimPolicy | None = None,
         exclude: Sequence[str] = ("^/schema",),
     ) -> None:

@@ -4,14 +4,19 @@ it. The page shows this run's transcript; the test checks the page shows exactly
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from formats import FormatName, Kind, ephemeral
 from formats.migration import token_label
 from tests.service.conftest import Server
 
@@ -126,3 +131,43 @@ def test_a_running_deployment_switches_from_jwt_hs256_to_paseto_v4_public(
 
     print("\n".join(run.lines))  # the transcript docs/migration.md shows
     assert run.lines == page_transcript()
+
+
+def test_a_verifier_only_service_follows_the_switch(serve: Callable[..., Server], make_claims: Any) -> None:
+    """``serve --verify-only`` with TOKENBENCH_ACCEPT_FORMATS: both formats' published keys, one per token."""
+    old = serve("jwt-es256", "--demo")
+    password = old.demo_passwords()["alice"]
+    _, old_access, _ = Client(old).login(password)
+    old.stop()
+    issuer = serve("paseto-v4-public", env={"TOKENBENCH_ACCEPT_FORMATS": "jwt-es256"})
+    _, new_access, _ = Client(issuer).login(password)
+    accepting = {"TOKENBENCH_ACCEPT_FORMATS": "jwt-es256"}
+    verifier = serve("paseto-v4-public", "--verify-only", "--issuer-url", issuer.url, env=accepting)
+
+    for token in (old_access, new_access):
+        me = Client(verifier).me(token)
+        assert (me.status_code, me.json()["username"]) == (200, "alice")
+    foreign = ephemeral(FormatName.JWT_EDDSA).issue(make_claims(), kind=Kind.ACCESS)
+    refused = Client(verifier).me(foreign)
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_malformed")
+    health = Client(verifier).health().json()
+    assert (health["format"], list(health["accepted"])) == ("paseto-v4-public", ["jwt-es256"])
+    assert health["accepted"]["jwt-es256"]["source"] == f"{issuer.url}/.well-known/jwks.json"
+
+
+def test_a_verifier_only_service_refuses_an_accepted_symmetric_format() -> None:
+    env = {**os.environ, "TOKENBENCH_ACCEPT_FORMATS": "jwt-hs256"}
+    command = ["serve", "--format", "paseto-v4-public", "--verify-only", "--issuer-url", "http://127.0.0.1:9"]
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "tokenbench: error: TOKENBENCH_ACCEPT_FORMATS: --verify-only: jwt-hs256 is symmetric"
+    )
