@@ -214,11 +214,6 @@ class Settings:
         """The claim policy every verified token must satisfy."""
         return ClaimPolicy(leeway=self.leeway, issuer=self.issuer, audience=self.audience)
 
-    @property
-    def database_kind(self) -> str:
-        """``sqlite`` or ``postgresql`` (what ``GET /health`` reports)."""
-        return make_url(self.database_url.reveal()).get_backend_name()
-
 
 def _check_argon2(params: Argon2Params) -> None:
     # Argon2 needs 8 KiB of memory per lane (RFC 9106 §3.1); less fails on the first hash, not here.

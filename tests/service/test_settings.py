@@ -63,7 +63,6 @@ def test_every_variable_is_read() -> None:
     assert settings.format is FormatName.JWT_ES256
     assert settings.env is Environment.PRODUCTION
     assert settings.database_url.reveal() == "postgresql+asyncpg://app:s3cret@db.internal:5432/tokens"
-    assert settings.database_kind == "postgresql"
     assert settings.redis_url is not None
     assert settings.redis_url.reveal() == "redis://:hunter2@cache:6379/1"
     assert settings.keys_dir == Path("/etc/tokenbench/keys")
