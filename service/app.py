@@ -62,11 +62,13 @@ def create_app(
     fmt = fmt or load_format(settings, clock=clock)
     owns_stores = stores is None
     stores = stores or open_stores(settings)
+    owns_hasher = hasher is None
+    hasher = hasher or PasswordHasher(settings.argon2)
     services = Services(
         settings=settings,
         fmt=fmt,
         stores=stores,
-        hasher=hasher or PasswordHasher(settings.argon2),
+        hasher=hasher,
         sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
         clock=clock,
     )
@@ -74,9 +76,11 @@ def create_app(
     async def start_stores() -> None:
         await stores.startup()
 
-    async def stop_stores() -> None:
+    async def shut_down() -> None:
         if owns_stores:
             await stores.shutdown()
+        if owns_hasher:
+            hasher.close()
 
     return Litestar(
         route_handlers=[
@@ -91,7 +95,7 @@ def create_app(
         state=State({"services": services}),
         exception_handlers=exception_handlers,
         on_startup=[start_stores],
-        on_shutdown=[stop_stores],
+        on_shutdown=[shut_down],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="tokenbench",

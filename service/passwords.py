@@ -81,6 +81,10 @@ class PasswordHasher:
         except InvalidHashError:
             return True
 
+    def close(self) -> None:
+        """Stop the worker threads (after the running hashes finish); the app calls it on shutdown."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     def _verify_sync(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, password)
