@@ -63,7 +63,7 @@ def create_app(
     owns_stores = stores is None
     stores = stores or open_stores(settings)
     owns_hasher = hasher is None
-    hasher = hasher or PasswordHasher(settings.argon2)
+    hasher = hasher or PasswordHasher(settings.argon2, max_waiting=settings.argon2_queue)
     services = Services(
         settings=settings,
         fmt=fmt,

@@ -8,7 +8,7 @@ ASGI app, its middleware, guards, exception handlers and stores, without a socke
 suite's: a wall clock it can move forward, so scenarios can step past the refresh grace window or a token's
 expiry without waiting.
 
-The deployment sets an issuer and an audience (so the iss/aud rows apply), turns the login rate limit off
+The deployment sets an issuer and an audience (so the iss/aud rows apply), turns the login rate limits off
 (the suite logs in a few dozen times) and uses the cheapest argon2id parameters (a throwaway user whose
 random password is never stored anywhere else).
 """
@@ -81,6 +81,8 @@ def deployment_environ(name: FormatName, work: Path) -> dict[str, str]:
         "TOKENBENCH_ISSUER": ISSUER,
         "TOKENBENCH_AUDIENCE": AUDIENCE,
         "TOKENBENCH_LOGIN_RATE_LIMIT": "off",
+        "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "off",
+        "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "off",
         "TOKENBENCH_ARGON2_TIME_COST": "1",
         "TOKENBENCH_ARGON2_MEMORY_COST": "8",
         "TOKENBENCH_ARGON2_PARALLELISM": "1",

@@ -7,7 +7,6 @@ only), ``Max-Age`` = the refresh lifetime. Token responses are ``Cache-Control: 
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -23,6 +22,7 @@ from service.auth.sessions import TokenPair
 from service.errors import InvalidCredentials, InvalidToken, MissingCredentials
 from service.passwords import MAX_PASSWORD_CHARS
 from service.services import Services, ServicesDep
+from service.throttle import begin_login
 
 __all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
 
@@ -78,15 +78,6 @@ def _refresh_cookie(services: Services, value: str, max_age: int) -> Cookie:
 _REFRESH_COOKIE_NAME: Final = REFRESH_COOKIE.encode()
 
 
-def _rate_limit_key(username: str, client: str) -> str:
-    """The login counter's key: per user name (case-folded) and address, as a fixed-size digest.
-
-    A digest, not the name itself: case folding can triple a name's length (U+FB03 folds to "ffi"), and a key
-    too long for the store's column would turn a hostile name into a 503 on PostgreSQL.
-    """
-    return hashlib.blake2b(f"{username.casefold()}|{client}".encode(), digest_size=16).hexdigest()
-
-
 def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
     """The one refresh cookie, refusing an oversized Cookie header before parsing it.
 
@@ -109,20 +100,23 @@ def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
 async def login(
     request: Request[Any, Any, Any], data: JSONBody[LoginBody], services: ServicesDep
 ) -> Response[TokenBody]:
-    """Check the password (argon2id) and start a refresh session; rate-limited per user name and address."""
-    limit = services.settings.login_rate_limit
-    if limit is not None:
-        client = request.client.host if request.client else "-"
-        await services.stores.rate_limiter.hit(
-            _rate_limit_key(data.username, client),
-            limit=limit.count,
-            period=limit.period,
-            now=services.clock().timestamp(),
-        )
+    """Check the password (argon2id) and start a refresh session.
+
+    Rate-limited per user name and address, per address and per account (:mod:`service.throttle`) before
+    any argon2 work; the password check waits in a bounded queue (503 past it, :mod:`service.passwords`).
+    """
+    attempt = await begin_login(
+        services.settings,
+        services.stores.rate_limiter,
+        username=data.username,
+        host=request.client.host if request.client else None,
+        now=services.clock().timestamp(),
+    )
     user = await services.stores.users.get(data.username)
     matches = await services.hasher.verify(None if user is None else user.password_hash, data.password)
     if user is None or not matches:
         raise InvalidCredentials("wrong user name or password")
+    await attempt.succeeded()
     if services.hasher.needs_rehash(user.password_hash):
         await services.stores.users.set_password_hash(
             user.username, await services.hasher.hash(data.password)

@@ -182,8 +182,17 @@ class SessionStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Fixed-window attempt counters shared by every service process using the backend."""
+    """Fixed-window attempt counters shared by every service process using the backend.
+
+    A window ends ``period`` seconds after its first attempt; the backend forgets it soon after (SQL
+    deletes ended windows through an index on their end, Redis expires the key), so a flood of new keys
+    leaves no more rows behind than the windows still running.
+    """
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
         """Count one attempt for ``key``; raise :class:`RateLimited` past ``limit`` per ``period``."""
+        ...
+
+    async def refund(self, key: str, *, period: int, now: float) -> None:
+        """Take one attempt back off ``key``'s running window (a login that succeeded); never below zero."""
         ...

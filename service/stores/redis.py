@@ -3,7 +3,8 @@
 Users stay in SQL (they are durable records); sessions and attempt counters are short-lived state that
 several processes must see at once. Each operation that must not race is one Lua script, which Redis runs
 atomically: :data:`_ROTATE` is the compare-and-set of :meth:`RedisSessionStore.rotate`, :data:`_HIT` the
-fixed-window counter. Keys expire with the family they describe, so Redis forgets dead sessions itself.
+fixed-window counter (:data:`_REFUND` takes an attempt back). Keys expire with the family or window they
+describe, so Redis forgets dead sessions and ended windows itself.
 
 Layout (``prefix`` defaults to ``tokenbench:``): a hash ``<prefix>session:<family>`` per family and a set
 ``<prefix>user-sessions:<username>`` of a user's families, for logout-all and role changes. The scripts
@@ -107,6 +108,15 @@ if not w[1] or now >= tonumber(w[1]) + period then
   return {1, ARGV[1]}
 end
 return {redis.call('HINCRBY', KEYS[1], 'count', 1), w[1]}
+"""
+
+# ARGV: now, period (seconds). Takes one attempt back off a running window, never below zero.
+_REFUND: Final = """
+local w = redis.call('HMGET', KEYS[1], 'start', 'count')
+if w[1] and tonumber(ARGV[1]) < tonumber(w[1]) + tonumber(ARGV[2]) and tonumber(w[2]) > 0 then
+  redis.call('HINCRBY', KEYS[1], 'count', -1)
+end
+return 1
 """
 
 
@@ -245,6 +255,7 @@ class RedisRateLimiter(_RedisStore):
     def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__(client, prefix=prefix)
         self._hit = client.register_script(_HIT)
+        self._refund = client.register_script(_REFUND)
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
         """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
@@ -252,3 +263,8 @@ class RedisRateLimiter(_RedisStore):
             count, start = await self._hit(keys=[f"{self._prefix}login:{key}"], args=[repr(now), period])
         if int(count) > limit:
             raise RateLimited(max(1, math.ceil(float(_text(start)) + period - now)))
+
+    async def refund(self, key: str, *, period: int, now: float) -> None:
+        """Take one attempt back off ``key``'s running window; never below zero."""
+        async with _translate():
+            await self._refund(keys=[f"{self._prefix}login:{key}"], args=[repr(now), period])

@@ -91,13 +91,23 @@ sessions: Final = Table(
     Index("ix_tokenbench_refresh_sessions_username", "username"),
 )
 
-login_attempts: Final = Table(
-    "tokenbench_login_attempts",
+login_windows: Final = Table(
+    "tokenbench_login_windows",
     metadata,
-    Column("key", String(512), primary_key=True),
+    Column("key", String(64), primary_key=True),
     Column("window_start", Float, nullable=False),
+    Column("window_end", Float, nullable=False),
     Column("count", Integer, nullable=False),
+    Index("ix_tokenbench_login_windows_window_end", "window_end"),
 )
+"""Login attempt counters, one row per key and running window. Ended windows are deleted through the
+``window_end`` index, so the table holds the windows still running, however many keys a flood invents."""
+
+_RETIRED_TABLES: Final = ("tokenbench_login_attempts",)
+"""Tables of earlier versions that :func:`create_schema` drops (counters only: losing them resets limits)."""
+
+PURGE_INTERVAL: Final = 1.0
+"""Seconds between two purges of ended windows by one limiter (each purge is one indexed range delete)."""
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 
@@ -129,8 +139,10 @@ def _sqlite_on_begin(conn: SyncConnection) -> None:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet (idempotent)."""
+    """Create the tables that do not exist yet and drop retired ones (idempotent)."""
     async with _translate(), engine.begin() as conn:
+        for name in _RETIRED_TABLES:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         await conn.run_sync(metadata.create_all)
 
 
@@ -334,25 +346,49 @@ class SqlSessionStore(_SqlStore):
 
 
 class SqlRateLimiter(_SqlStore):
-    """Fixed-window counters in ``tokenbench_login_attempts``: one upsert per attempt."""
+    """Fixed-window counters in ``tokenbench_login_windows``: one upsert per attempt."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._next_purge = 0.0
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
         """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
-        stmt = self._insert(login_attempts).values(key=key, window_start=now, count=1)
-        expired = stmt.excluded.window_start >= login_attempts.c.window_start + period
+        stmt = self._insert(login_windows).values(key=key, window_start=now, window_end=now + period, count=1)
+        ended = stmt.excluded.window_start >= login_windows.c.window_end
         stmt = stmt.on_conflict_do_update(
-            index_elements=[login_attempts.c.key],
+            index_elements=[login_windows.c.key],
             set_={
-                "window_start": _case(expired, stmt.excluded.window_start, login_attempts.c.window_start),
-                "count": _case(expired, 1, login_attempts.c.count + 1),
+                "window_start": _case(ended, stmt.excluded.window_start, login_windows.c.window_start),
+                "window_end": _case(ended, stmt.excluded.window_end, login_windows.c.window_end),
+                "count": _case(ended, 1, login_windows.c.count + 1),
             },
-        ).returning(login_attempts.c.window_start, login_attempts.c.count)
+        ).returning(login_windows.c.window_end, login_windows.c.count)
         async with self._begin() as conn:
-            window_start, count = (await conn.execute(stmt)).one()
-            if count == 1:  # a fresh window: drop windows of other keys that ended long ago
-                await conn.execute(delete(login_attempts).where(login_attempts.c.window_start < now - 86400))
+            window_end, count = (await conn.execute(stmt)).one()
+            if now >= self._next_purge:
+                self._next_purge = now + PURGE_INTERVAL
+                await conn.execute(purge_statement(now))
         if count > limit:
-            raise RateLimited(max(1, math.ceil(window_start + period - now)))
+            raise RateLimited(max(1, math.ceil(window_end - now)))
+
+    async def refund(self, key: str, *, period: int, now: float) -> None:  # noqa: ARG002 - the row has its end
+        """Take one attempt back off ``key``'s running window; never below zero."""
+        async with self._begin() as conn:
+            await conn.execute(
+                update(login_windows)
+                .where(
+                    login_windows.c.key == key,
+                    login_windows.c.window_end > now,
+                    login_windows.c.count > 0,
+                )
+                .values(count=login_windows.c.count - 1)
+            )
+
+
+def purge_statement(now: float) -> Any:
+    """``DELETE`` the windows that ended before ``now`` (a range scan of the ``window_end`` index)."""
+    return delete(login_windows).where(login_windows.c.window_end < now)
 
 
 def _case(condition: Any, then: Any, otherwise: Any) -> Any:

@@ -10,6 +10,7 @@ import threading
 from dataclasses import replace
 
 import pytest
+from argon2 import extract_parameters, low_level
 
 from service.passwords import PasswordHasher
 from service.settings import Argon2Params
@@ -92,3 +93,69 @@ def test_hashing_threads_run_at_the_lowest_cpu_priority() -> None:
         )
 
     assert asyncio.run(priority_of_a_hashing_thread()) == 19
+
+
+# --- equal work for every failed login -------------------------------------------------------------
+
+
+@pytest.fixture
+def argon2_work(monkeypatch) -> list[int]:
+    """The work (KiB-passes, time_cost x memory_cost) of every argon2 computation from now on.
+
+    Wraps argon2-cffi's low-level functions wherever a module holds them (argon2's own PasswordHasher
+    and the service's hasher alike), so whichever way a check is computed, it is counted.
+    """
+    done: list[int] = []
+    real_verify = low_level.verify_secret
+    real_raw, real_encoded = low_level.hash_secret_raw, low_level.hash_secret
+
+    def verify_secret(encoded: bytes, secret: bytes, kind: object) -> object:
+        parameters = extract_parameters(encoded.decode())
+        done.append(parameters.time_cost * parameters.memory_cost)
+        return real_verify(encoded, secret, kind)
+
+    def counted(real):
+        def compute(*args, **kwargs):
+            done.append(kwargs["time_cost"] * kwargs["memory_cost"])
+            return real(*args, **kwargs)
+
+        return compute
+
+    wrappers = {
+        real_verify: verify_secret,
+        real_raw: counted(real_raw),
+        real_encoded: counted(real_encoded),
+    }
+    for module in list(sys.modules.values()):
+        for name, value in list(vars(module).items()) if module else ():
+            if callable(value) and value in wrappers:
+                monkeypatch.setattr(module, name, wrappers[value])
+    return done
+
+
+def test_every_failed_verification_does_the_work_of_one_configured_hash(argon2_work) -> None:
+    current = Argon2Params(time_cost=3, memory_cost=64, parallelism=1)
+    hasher = PasswordHasher(current, max_concurrent=1)
+    outdated = asyncio.run(PasswordHasher(Argon2Params(1, 32, 1)).hash("pw-123456"))
+    up_to_date = asyncio.run(hasher.hash("pw-123456"))
+    work = {}
+    for label, stored in (
+        ("unknown user", None),
+        ("hash with the configured parameters", up_to_date),
+        ("hash with outdated, cheaper parameters", outdated),
+        ("a stored value that is no argon2 hash", "not a hash"),
+    ):
+        argon2_work.clear()
+        assert not asyncio.run(hasher.verify(stored, "wrong-password"))
+        work[label] = sum(argon2_work)
+
+    target = 3 * 64
+    assert all(target <= done < target + 3 * 4 for done in work.values()), work
+
+
+def test_a_correct_password_on_an_outdated_hash_is_not_topped_up(argon2_work) -> None:
+    hasher = PasswordHasher(Argon2Params(time_cost=3, memory_cost=64, parallelism=1), max_concurrent=1)
+    outdated = asyncio.run(PasswordHasher(Argon2Params(1, 32, 1)).hash("pw-123456"))
+    argon2_work.clear()
+    assert asyncio.run(hasher.verify(outdated, "pw-123456"))
+    assert argon2_work == [32]  # the success is followed by a rehash, not by throw-away work

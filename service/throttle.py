@@ -1,0 +1,107 @@
+"""Login throttling: three fixed-window counters, all checked before any argon2 work.
+
+========================  ===================================  ==============================  ===========
+setting                   counts                               key                             default
+========================  ===================================  ==============================  ===========
+``LOGIN_RATE_LIMIT``      every attempt                        user name and address           10/minute
+``LOGIN_ADDRESS_...``     attempts that did not succeed        address                         30/minute
+``LOGIN_ACCOUNT_...``     attempts that did not succeed        user name                       100/hour
+========================  ===================================  ==============================  ===========
+
+* The **address** is the peer's: an IPv4 address as is, an IPv6 address by its /64 (one subscriber or
+  host usually holds a whole /64, so counting single IPv6 addresses would count nothing), an IPv4-mapped
+  IPv6 address (``::ffff:192.0.2.1``) as the IPv4 address it carries. A peer that is not an IP address
+  (a Unix socket, a test client) is its own key.
+* The **user name** is case-folded, and counted whether or not the user exists: a limit that only
+  existing users could reach would tell an attacker which names exist.
+* "Did not succeed": each attempt is counted when it starts and, when the password matched, taken back
+  again (:meth:`LoginAttempt.succeeded`). Counting first keeps concurrent guesses from all slipping past
+  the check before any of them failed; taking successes back keeps an office behind one NAT address, or a
+  user who logs in on many devices, from being limited by their own successful logins.
+* The per-account limit lets anyone who knows a user name lock that user out of password logins for the
+  rest of the window, at the price of the limit's worth of requests per window (``docs/design.md``).
+
+Keys are fixed-size digests (a case-folded name can be three times as long as the name) with a prefix per
+counter, so the counters never share a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from typing import Final
+
+from service.settings import RateLimit, Settings
+from service.stores.base import RateLimiter
+
+__all__ = ["LoginAttempt", "address_group", "begin_login"]
+
+IPV6_GROUP_PREFIX: Final = 64
+
+
+def address_group(host: str | None) -> str:
+    """The address a limit counts: IPv4 as is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4."""
+    if not host:
+        return "-"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_GROUP_PREFIX), strict=False))
+    return str(address)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def pair_key(username: str, address: str) -> str:
+    """The per user name and address counter's key."""
+    return _digest(f"{username.casefold()}|{address}")
+
+
+def address_key(address: str) -> str:
+    """The per address counter's key."""
+    return "a:" + _digest(address)
+
+
+def account_key(username: str) -> str:
+    """The per account (user name) counter's key."""
+    return "u:" + _digest(username.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """A counted login attempt; :meth:`succeeded` takes it back off the counters that count failures."""
+
+    limiter: RateLimiter
+    refundable: tuple[tuple[str, RateLimit], ...]
+    now: float
+
+    async def succeeded(self) -> None:
+        """The password matched: this attempt no longer counts against the address and the account."""
+        for key, limit in self.refundable:
+            await self.limiter.refund(key, period=limit.period, now=self.now)
+
+
+async def begin_login(
+    settings: Settings, limiter: RateLimiter, *, username: str, host: str | None, now: float
+) -> LoginAttempt:
+    """Count the attempt on every limit that is on; raise :class:`RateLimited` at the first one past it."""
+    address = address_group(host)
+    refundable: list[tuple[str, RateLimit]] = []
+    if settings.login_rate_limit is not None:
+        limit = settings.login_rate_limit
+        await limiter.hit(pair_key(username, address), limit=limit.count, period=limit.period, now=now)
+    for key, maybe in (
+        (address_key(address), settings.login_address_rate_limit),
+        (account_key(username), settings.login_account_rate_limit),
+    ):
+        if maybe is not None:
+            await limiter.hit(key, limit=maybe.count, period=maybe.period, now=now)
+            refundable.append((key, maybe))
+    return LoginAttempt(limiter, tuple(refundable), now)
