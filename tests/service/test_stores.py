@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 
 from service.stores import (
     RateLimited,
@@ -33,7 +34,9 @@ from service.stores.sql import (
     SqlUserStore,
     create_engine,
     create_schema,
+    login_windows,
     metadata,
+    purge_statement,
 )
 
 NOW = 1_800_000_000.0
@@ -60,6 +63,7 @@ async def sql_stores(url: str) -> AsyncIterator[dict[str, Any]]:
             "users": SqlUserStore(engine),
             "sessions": SqlSessionStore(engine),
             "limiter": SqlRateLimiter(engine),
+            "engine": engine,
         }
     finally:
         await engine.dispose()
@@ -338,6 +342,59 @@ def test_rate_limiter_has_no_lost_updates_under_concurrency(session_backend: Bac
         assert sum(1 for r in results if isinstance(r, RateLimited)) == 15
 
     run(session_backend, body)
+
+
+def test_rate_limiter_refund_takes_one_attempt_back_within_the_window(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        await limiter.refund("never-hit", period=60, now=NOW)  # nothing to take back: no error, no row
+        for _ in range(2):
+            await limiter.hit("k", limit=2, period=60, now=NOW)
+        await limiter.refund("k", period=60, now=NOW + 1)
+        await limiter.hit("k", limit=2, period=60, now=NOW + 2)  # 2 again: still allowed
+        with pytest.raises(RateLimited):
+            await limiter.hit("k", limit=2, period=60, now=NOW + 3)
+        for _ in range(5):  # never below zero
+            await limiter.refund("k2", period=60, now=NOW)
+        await limiter.hit("k2", limit=1, period=60, now=NOW)
+        with pytest.raises(RateLimited):
+            await limiter.hit("k2", limit=1, period=60, now=NOW)
+        await limiter.refund("k", period=60, now=NOW + 60)  # the window has ended: nothing to take back
+        await limiter.hit("k", limit=1, period=60, now=NOW + 60)
+
+    run(session_backend, body)
+
+
+def test_sql_rate_limiter_keeps_only_running_windows_under_a_flood_of_new_keys(user_backend: Backend) -> None:
+    """Every flood key gets a row; once its window ends, the next hits delete it (the table stays bounded)."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        for second in range(5):
+            for i in range(50):
+                await limiter.hit(f"flood-{second}-{i}", limit=5, period=2, now=NOW + second)
+        async with stores["engine"].connect() as conn:
+            rows = (await conn.execute(select(func.count()).select_from(login_windows))).scalar_one()
+        assert rows <= 3 * 50  # the windows of the last two seconds, and those ending right now
+
+    run(user_backend, body)
+
+
+def test_sql_purge_of_ended_windows_searches_the_index(user_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        engine = stores["engine"]
+        statement = purge_statement(NOW)
+        sql = str(statement.compile(engine, compile_kwargs={"literal_binds": True}))
+        async with engine.connect() as conn:
+            if user_backend.name == "sqlite":
+                plan = " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+                assert "USING INDEX ix_tokenbench_login_windows_window_end" in plan, plan
+            else:
+                await conn.exec_driver_sql("SET enable_seqscan = off")
+                plan = " ".join(str(r[0]) for r in await conn.exec_driver_sql(f"EXPLAIN {sql}"))
+                assert "ix_tokenbench_login_windows_window_end" in plan, plan
+
+    run(user_backend, body)
 
 
 # --- outages ---------------------------------------------------------------------------------------
