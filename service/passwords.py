@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import math
 import os
 import secrets
@@ -32,6 +34,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Final
 
 import argon2
@@ -58,6 +61,15 @@ class HasherBusy(Exception):
 def argon2_work(time_cost: int, memory_cost: int) -> int:
     """The work of one argon2 computation, in KiB-passes: every pass fills and reads all of the memory."""
     return time_cost * memory_cost
+
+
+@dataclass(order=True, slots=True)
+class _Waiter:
+    """A check waiting for a slot; ordered by priority, then arrival."""
+
+    priority: int
+    arrival: int
+    turn: asyncio.Future[None] = field(compare=False)
 
 
 def _lower_thread_priority() -> None:
@@ -89,8 +101,9 @@ class PasswordHasher:
         self._work = argon2_work(params.time_cost, params.memory_cost)
         self.slots = max_concurrent or max(1, (os.cpu_count() or 2) - 1)
         self.max_waiting = max_waiting
-        self._slots = asyncio.Semaphore(self.slots)
-        self._admitted = 0  # checks running or waiting for a slot
+        self._running = 0
+        self._waiting: list[_Waiter] = []  # a heap: fewest failures first, then first come
+        self._arrivals = itertools.count()
         self._seconds = 0.0  # recent seconds per hash (moving average), for Retry-After
         self._pool = ThreadPoolExecutor(self.slots, "argon2", initializer=_lower_thread_priority)
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
@@ -98,19 +111,22 @@ class PasswordHasher:
     async def hash(self, password: str) -> str:
         """A new argon2id hash of ``password`` (PHC string with parameters and salt).
 
-        Waits for a slot however long the queue is: hashing a new password follows an admin's request or a
-        login that just succeeded, never an anonymous one.
+        Waits for a slot however long the queue is, ahead of every password check: hashing a new password
+        follows an admin's request or a login that just succeeded, never an anonymous request.
         """
-        async with self._slots:
+        async with self._slot(priority=-1, bounded=False):
             return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher.hash, password)
 
-    async def verify(self, password_hash: str | None, password: str) -> bool:
+    async def verify(self, password_hash: str | None, password: str, *, priority: int = 0) -> bool:
         """Whether ``password`` matches ``password_hash``; ``None`` (unknown user) costs the same, fails.
 
-        Raises :class:`HasherBusy` without waiting when ``max_waiting`` checks already wait for a slot.
+        Checks wait for a slot in order of ``priority`` (lower first: the caller passes its address's
+        unsuccessful attempts), then of arrival. At most ``max_waiting`` wait: a check that finds the queue
+        full takes the place of the last waiter with a higher ``priority`` (which raises
+        :class:`HasherBusy`), or raises :class:`HasherBusy` itself, at once.
         """
         target = self._dummy_hash if password_hash is None else password_hash
-        async with self._queued():
+        async with self._slot(priority=priority, bounded=True):
             started = time.perf_counter()
             matches = await asyncio.get_running_loop().run_in_executor(
                 self._pool, self._verify_sync, target, password
@@ -131,20 +147,50 @@ class PasswordHasher:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     @contextlib.asynccontextmanager
-    async def _queued(self) -> AsyncIterator[None]:
-        """Hold a slot for the block, waiting in the bounded queue; :class:`HasherBusy` when it is full."""
-        if self._admitted >= self.slots + self.max_waiting:
-            raise HasherBusy(self._retry_after())
-        self._admitted += 1
+    async def _slot(self, *, priority: int, bounded: bool) -> AsyncIterator[None]:
+        """Hold a hashing slot for the block, waiting in the queue when every slot is busy."""
+        if self._running < self.slots and not self._waiting:
+            self._running += 1
+        else:
+            await self._wait(priority, bounded=bounded)
         try:
-            async with self._slots:
-                yield
+            yield
         finally:
-            self._admitted -= 1
+            self._hand_over()
+
+    async def _wait(self, priority: int, *, bounded: bool) -> None:
+        """Wait until a finishing check hands its slot over; refuse or evict when the queue is full."""
+        if bounded and len(self._waiting) >= self.max_waiting:
+            last = max(self._waiting, default=None)
+            if last is None or last.priority <= priority:
+                raise HasherBusy(self._retry_after())
+            self._waiting.remove(last)
+            heapq.heapify(self._waiting)
+            last.turn.set_exception(HasherBusy(self._retry_after()))
+        waiter = _Waiter(priority, next(self._arrivals), asyncio.get_running_loop().create_future())
+        heapq.heappush(self._waiting, waiter)
+        try:
+            await waiter.turn
+        except asyncio.CancelledError:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+                heapq.heapify(self._waiting)
+            elif waiter.turn.done() and not waiter.turn.cancelled() and waiter.turn.exception() is None:
+                self._hand_over()  # the slot was ours already: pass it on
+            raise
+
+    def _hand_over(self) -> None:
+        """A slot is free: give it to the first waiter still waiting, or count it free."""
+        while self._waiting:
+            waiter = heapq.heappop(self._waiting)
+            if not waiter.turn.done():
+                waiter.turn.set_result(None)
+                return
+        self._running -= 1
 
     def _retry_after(self) -> int:
         """Seconds until the checks queued now have run: queue length x recent hash time / slots."""
-        seconds = self._admitted * (self._seconds or 0.1) / self.slots
+        seconds = (self._running + len(self._waiting)) * (self._seconds or 0.1) / self.slots
         return max(1, math.ceil(seconds))
 
     def _verify_sync(self, password_hash: str, password: str) -> bool:

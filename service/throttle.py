@@ -76,11 +76,17 @@ def account_key(username: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LoginAttempt:
-    """A counted login attempt; :meth:`succeeded` takes it back off the counters that count failures."""
+    """A counted login attempt; :meth:`succeeded` takes it back off the counters that count failures.
+
+    ``priority`` is the per-address counter after this attempt (0 when that limit is off): the argon2
+    queue serves the attempts of addresses with fewer unsuccessful attempts first
+    (:meth:`service.passwords.PasswordHasher.verify`).
+    """
 
     limiter: RateLimiter
     refundable: tuple[tuple[str, RateLimit], ...]
     now: float
+    priority: int = 0
 
     async def succeeded(self) -> None:
         """The password matched: this attempt no longer counts against the address and the account."""
@@ -94,6 +100,7 @@ async def begin_login(
     """Count the attempt on every limit that is on; raise :class:`RateLimited` at the first one past it."""
     address = address_group(host)
     refundable: list[tuple[str, RateLimit]] = []
+    counts: list[int] = []
     if settings.login_rate_limit is not None:
         limit = settings.login_rate_limit
         await limiter.hit(pair_key(username, address), limit=limit.count, period=limit.period, now=now)
@@ -102,6 +109,7 @@ async def begin_login(
         (account_key(username), settings.login_account_rate_limit),
     ):
         if maybe is not None:
-            await limiter.hit(key, limit=maybe.count, period=maybe.period, now=now)
+            counts.append(await limiter.hit(key, limit=maybe.count, period=maybe.period, now=now))
             refundable.append((key, maybe))
-    return LoginAttempt(limiter, tuple(refundable), now)
+    priority = counts[0] if settings.login_address_rate_limit is not None else 0
+    return LoginAttempt(limiter, tuple(refundable), now, priority)

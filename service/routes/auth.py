@@ -103,7 +103,8 @@ async def login(
     """Check the password (argon2id) and start a refresh session.
 
     Rate-limited per user name and address, per address and per account (:mod:`service.throttle`) before
-    any argon2 work; the password check waits in a bounded queue (503 past it, :mod:`service.passwords`).
+    any argon2 work; the password check waits in a bounded queue where addresses with fewer unsuccessful
+    attempts go first (503 past it, :mod:`service.passwords`).
     """
     attempt = await begin_login(
         services.settings,
@@ -113,7 +114,9 @@ async def login(
         now=services.clock().timestamp(),
     )
     user = await services.stores.users.get(data.username)
-    matches = await services.hasher.verify(None if user is None else user.password_hash, data.password)
+    matches = await services.hasher.verify(
+        None if user is None else user.password_hash, data.password, priority=attempt.priority
+    )
     if user is None or not matches:
         raise InvalidCredentials("wrong user name or password")
     await attempt.succeeded()

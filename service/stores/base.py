@@ -189,8 +189,11 @@ class RateLimiter(Protocol):
     leaves no more rows behind than the windows still running.
     """
 
-    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
-        """Count one attempt for ``key``; raise :class:`RateLimited` past ``limit`` per ``period``."""
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        """Count one attempt for ``key``; raise :class:`RateLimited` past ``limit`` per ``period``.
+
+        Returns the attempts counted in the running window, this one included.
+        """
         ...
 
     async def refund(self, key: str, *, period: int, now: float) -> None:

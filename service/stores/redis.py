@@ -257,12 +257,13 @@ class RedisRateLimiter(_RedisStore):
         self._hit = client.register_script(_HIT)
         self._refund = client.register_script(_REFUND)
 
-    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
-        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
         async with _translate():
             count, start = await self._hit(keys=[f"{self._prefix}login:{key}"], args=[repr(now), period])
         if int(count) > limit:
             raise RateLimited(max(1, math.ceil(float(_text(start)) + period - now)))
+        return int(count)
 
     async def refund(self, key: str, *, period: int, now: float) -> None:
         """Take one attempt back off ``key``'s running window; never below zero."""

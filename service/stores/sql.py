@@ -352,8 +352,8 @@ class SqlRateLimiter(_SqlStore):
         super().__init__(engine)
         self._next_purge = 0.0
 
-    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
-        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
         stmt = self._insert(login_windows).values(key=key, window_start=now, window_end=now + period, count=1)
         ended = stmt.excluded.window_start >= login_windows.c.window_end
         stmt = stmt.on_conflict_do_update(
@@ -371,6 +371,7 @@ class SqlRateLimiter(_SqlStore):
                 await conn.execute(purge_statement(now))
         if count > limit:
             raise RateLimited(max(1, math.ceil(window_end - now)))
+        return int(count)
 
     async def refund(self, key: str, *, period: int, now: float) -> None:  # noqa: ARG002 - the row has its end
         """Take one attempt back off ``key``'s running window; never below zero."""

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from argon2 import extract_parameters, low_level
 
-from service.passwords import PasswordHasher
+from service.passwords import HasherBusy, PasswordHasher
 from service.settings import Argon2Params
 
 CHEAP = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
@@ -159,3 +159,81 @@ def test_a_correct_password_on_an_outdated_hash_is_not_topped_up(argon2_work) ->
     argon2_work.clear()
     assert asyncio.run(hasher.verify(outdated, "pw-123456"))
     assert argon2_work == [32]  # the success is followed by a rehash, not by throw-away work
+
+
+# --- the bounded queue -----------------------------------------------------------------------------
+
+
+def run_checks(hasher: PasswordHasher, priorities: list[int]) -> tuple[list[int], list[object]]:
+    """Start one failing check per priority at once (the first takes the one slot); return the order in
+    which they finished and each one's result (False, or the HasherBusy it raised)."""
+    finished: list[int] = []
+
+    async def check(index: int, priority: int) -> bool:
+        try:
+            return await hasher.verify(None, "guess", priority=priority)
+        finally:
+            finished.append(index)
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(check(i, p) for i, p in enumerate(priorities)), return_exceptions=True)
+
+    results = asyncio.run(main())
+    return [i for i in finished if results[i] is False], results
+
+
+def test_past_the_queue_bound_a_check_is_refused_at_once() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=2)
+    order, results = run_checks(hasher, [1, 1, 1, 1, 1])
+    assert order == [0, 1, 2]
+    assert all(isinstance(r, HasherBusy) and r.retry_after >= 1 for r in results[3:])
+
+
+def test_checks_from_addresses_with_fewer_failures_go_first() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=3)
+    order, _ = run_checks(hasher, [7, 7, 7, 1])
+    assert order == [0, 3, 1, 2]
+
+
+def test_a_full_queue_gives_the_place_of_the_worst_waiter_to_a_better_newcomer() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=2)
+    order, results = run_checks(hasher, [9, 5, 9, 1, 5])
+    assert order == [0, 3, 1]  # 2 (priority 9) was evicted by 3; 4 found 1 and 3, no worse, and left
+    assert isinstance(results[2], HasherBusy)
+    assert isinstance(results[4], HasherBusy)
+
+
+def test_hashing_a_new_password_is_never_refused_and_goes_first() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=0)
+
+    async def main() -> list[object]:
+        return await asyncio.gather(
+            hasher.verify(None, "guess"),
+            hasher.verify(None, "guess"),
+            hasher.hash("new password"),
+            return_exceptions=True,
+        )
+
+    first, second, new_hash = asyncio.run(main())
+    assert first is False
+    assert isinstance(second, HasherBusy)
+    assert isinstance(new_hash, str)
+    assert asyncio.run(hasher.verify(new_hash, "new password"))
+
+
+def test_a_cancelled_waiter_leaves_the_queue_and_its_slot_to_others() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=1)
+
+    async def main() -> list[object]:
+        running = asyncio.create_task(hasher.verify(None, "guess"))
+        waiting = asyncio.create_task(hasher.verify(None, "guess"))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        after = asyncio.create_task(hasher.verify(None, "guess"))  # the queue has room again
+        return await asyncio.gather(running, waiting, after, return_exceptions=True)
+
+    running, waiting, after = asyncio.run(main())
+    assert running is False
+    assert isinstance(waiting, asyncio.CancelledError)
+    assert after is False
+    assert asyncio.run(asyncio.wait_for(hasher.verify(None, "guess"), 10)) is False  # the slot is free
