@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -296,3 +297,29 @@ def test_within_the_argon2_queue_logins_wait_their_turn(open_service) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert results == [200, 200]
+
+
+def test_a_login_from_a_clean_address_takes_the_queue_place_of_a_failing_one(open_service) -> None:
+    """The argon2 queue is full with a check from an address that failed 5 times: a login from an address
+    that never failed takes its place (the failing one gets 503), so a flood does not delay the user."""
+    service = open_service(argon2=SLOW_ARGON2, argon2_queue=1, login_account_rate_limit=None)
+    for _ in range(4):
+        assert service.login("mallory", "guess", "198.51.100.66").status_code == 401
+    hasher = service.services.hasher
+    assert hasher.slots == 1 or pytest.skip("needs a single hashing slot (a 2-core machine)")
+    with service.client.portal() as portal:
+        running = portal.start_task_soon(hasher.verify, None, "someone else's guess")
+        attacker: list[Any] = []
+        thread = threading.Thread(
+            target=lambda: attacker.append(service.login("mallory", "guess", "198.51.100.66"))
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not hasher._waiting and time.monotonic() < deadline:  # the attacker's check is queued
+            time.sleep(0.005)
+        user = service.login("alice", PASSWORD, "192.0.2.80")
+        thread.join(timeout=30)
+        running.result(timeout=30)
+    assert user.status_code == 200
+    assert attacker[0].status_code == 503
+    assert attacker[0].json()["code"] == "login_busy"

@@ -322,7 +322,7 @@ def test_rate_limiter_counts_per_key_and_window(session_backend: Backend) -> Non
     async def body(stores: dict[str, Any]) -> None:
         limiter = stores["limiter"]
         for i in range(3):
-            await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + i)
+            assert await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + i) == i + 1
         with pytest.raises(RateLimited) as excinfo:
             await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + 20)
         assert excinfo.value.retry_after == 40
