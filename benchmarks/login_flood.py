@@ -10,7 +10,8 @@ and one user created by ``tokenbench users create``. Then:
 2. **under flood**: a second process opens a new connection for each junk login, ``junk_rate`` per second
    on a fixed schedule (open loop: a slow answer does not slow the attacker down), each from one of
    ``junk_addresses`` source addresses, each for a new, unknown user name (password spraying); meanwhile
-   the user logs in as in step 1, from the first second of the flood to its end.
+   the user logs in as in step 1 (the next login starts when the last one ended if that was later), every
+   login that starts while the junk is being sent counts.
 
 Every login of the user comes from its own loopback address, and every junk login from one of its own:
 all of ``127.0.0.0/8`` is local on Linux, so binding the client socket to ``127.x.y.z`` gives the server
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import itertools
 import json
 import os
 import secrets
@@ -189,11 +191,16 @@ def _user_login(port: int, address: str, body: bytes, started: float) -> Sample:
         time.sleep(int(response.headers.get("Retry-After", "1")))
 
 
-def _phase(port: int, body: bytes, addresses: Iterator[str], *, count: int, interval: float) -> Phase:
-    """``count`` logins of the user, one starting every ``interval`` seconds (or when the last ended)."""
+def _phase(
+    port: int, body: bytes, addresses: Iterator[str], *, interval: float, count: int = 0, seconds: float = 0
+) -> Phase:
+    """The user's logins, one starting every ``interval`` seconds (or when the last one ended): ``count``
+    of them, or as many as start within ``seconds``."""
     started = time.perf_counter()
-    samples = []
-    for i in range(count):
+    samples: list[Sample] = []
+    for i in itertools.count():
+        if (count and i >= count) or (seconds and time.perf_counter() - started >= seconds):
+            break
         time.sleep(max(0.0, started + i * interval - time.perf_counter()))
         samples.append(_user_login(port, next(addresses), body, started))
     return Phase(tuple(samples))
@@ -302,13 +309,7 @@ def run_flood(plan: FloodPlan, *, log: Path | None = None) -> FloodResult:
                 port, body, user_addresses, count=plan.alone_samples, interval=plan.sample_interval_s
             )
             junk = _start_junk(JunkSpec(port, plan.junk_rate, plan.flood_s, plan.junk_addresses))
-            flood = _phase(
-                port,
-                body,
-                user_addresses,
-                count=max(1, int(plan.flood_s / plan.sample_interval_s)),
-                interval=plan.sample_interval_s,
-            )
+            flood = _phase(port, body, user_addresses, seconds=plan.flood_s, interval=plan.sample_interval_s)
             out, _ = junk.communicate(timeout=plan.flood_s + 300)
             if junk.returncode != 0:
                 raise RuntimeError(f"the junk sender exited with {junk.returncode}")

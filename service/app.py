@@ -32,6 +32,7 @@ from service.routes import admin, auth, health, me, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
+from service.throttle import LoginThrottle
 
 __all__ = ["MAX_BODY_BYTES", "app_from_env", "create_app"]
 
@@ -71,6 +72,7 @@ def create_app(
         hasher=hasher,
         sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
         clock=clock,
+        throttle=LoginThrottle(settings, stores.rate_limiter),
     )
 
     async def start_stores() -> None:

@@ -15,13 +15,14 @@ from service.auth.sessions import SessionManager
 from service.passwords import PasswordHasher
 from service.settings import Settings
 from service.stores import Stores
+from service.throttle import LoginThrottle
 
 __all__ = ["Services", "ServicesDep"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
-    """Settings, the token format, the stores, the password hasher and the session state machine."""
+    """Settings, the token format, the stores, the hasher, the session state machine, the login throttle."""
 
     settings: Settings
     fmt: TokenFormat
@@ -29,6 +30,7 @@ class Services:
     hasher: PasswordHasher
     sessions: SessionManager
     clock: Clock
+    throttle: LoginThrottle
 
 
 ServicesDep: TypeAlias = NamedDependency[Services]

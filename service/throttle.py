@@ -29,15 +29,17 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 from dataclasses import dataclass
 from typing import Final
 
 from service.settings import RateLimit, Settings
-from service.stores.base import RateLimiter
+from service.stores.base import RateLimited, RateLimiter
 
-__all__ = ["LoginAttempt", "address_group", "begin_login"]
+__all__ = ["MAX_REMEMBERED_REFUSALS", "LoginAttempt", "LoginThrottle", "address_group"]
 
 IPV6_GROUP_PREFIX: Final = 64
+MAX_REMEMBERED_REFUSALS: Final = 10_000
 
 
 def address_group(host: str | None) -> str:
@@ -94,22 +96,61 @@ class LoginAttempt:
             await self.limiter.refund(key, period=limit.period, now=self.now)
 
 
-async def begin_login(
-    settings: Settings, limiter: RateLimiter, *, username: str, host: str | None, now: float
-) -> LoginAttempt:
-    """Count the attempt on every limit that is on; raise :class:`RateLimited` at the first one past it."""
-    address = address_group(host)
-    refundable: list[tuple[str, RateLimit]] = []
-    counts: list[int] = []
-    if settings.login_rate_limit is not None:
-        limit = settings.login_rate_limit
-        await limiter.hit(pair_key(username, address), limit=limit.count, period=limit.period, now=now)
-    for key, maybe in (
-        (address_key(address), settings.login_address_rate_limit),
-        (account_key(username), settings.login_account_rate_limit),
-    ):
-        if maybe is not None:
-            counts.append(await limiter.hit(key, limit=maybe.count, period=maybe.period, now=now))
-            refundable.append((key, maybe))
-    priority = counts[0] if settings.login_address_rate_limit is not None else 0
-    return LoginAttempt(limiter, tuple(refundable), now, priority)
+class LoginThrottle:
+    """The login limits of one app: counters shared in the store, and the refusals this process has seen.
+
+    A refusal is remembered (per key, until its window ends, at most :data:`MAX_REMEMBERED_REFUSALS` of
+    them) so that a flood from a refused address, or against a refused account, costs no store round trip:
+    each refused request is answered from memory. Remembering can only refuse, never admit: the store still
+    decides every attempt that is not refused here, and a window the store has restarted early (which it
+    never does) would merely stay closed here until its planned end.
+    """
+
+    def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
+        self._settings = settings
+        self._limiter = limiter
+        self._refused: dict[str, float] = {}
+
+    async def begin(self, *, username: str, host: str | None, now: float) -> LoginAttempt:
+        """Count the attempt on every limit that is on; raise :class:`RateLimited` at the first past it.
+
+        The per-address limit is checked first (a flood is most often refused there), then the account,
+        then the user name and address pair.
+        """
+        settings = self._settings
+        address = address_group(host)
+        checks = [
+            (key, limit, refundable)
+            for key, limit, refundable in (
+                (address_key(address), settings.login_address_rate_limit, True),
+                (account_key(username), settings.login_account_rate_limit, True),
+                (pair_key(username, address), settings.login_rate_limit, False),
+            )
+            if limit is not None
+        ]
+        for key, _, _ in checks:
+            self._refuse_if_remembered(key, now)
+        counts: list[int] = []
+        for key, limit, _ in checks:
+            try:
+                counts.append(await self._limiter.hit(key, limit=limit.count, period=limit.period, now=now))
+            except RateLimited as refused:
+                self._remember(key, now + refused.retry_after)
+                raise
+        refundable = tuple((key, limit) for key, limit, refund in checks if refund)
+        priority = counts[0] if settings.login_address_rate_limit is not None else 0
+        return LoginAttempt(self._limiter, refundable, now, priority)
+
+    def _refuse_if_remembered(self, key: str, now: float) -> None:
+        until = self._refused.get(key)
+        if until is None:
+            return
+        if now < until:
+            raise RateLimited(max(1, math.ceil(until - now)))
+        del self._refused[key]
+
+    def _remember(self, key: str, until: float) -> None:
+        if len(self._refused) >= MAX_REMEMBERED_REFUSALS:
+            for stale in list(self._refused)[: MAX_REMEMBERED_REFUSALS // 10]:  # the oldest tenth
+                del self._refused[stale]
+        self._refused[key] = until

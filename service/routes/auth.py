@@ -22,7 +22,6 @@ from service.auth.sessions import TokenPair
 from service.errors import InvalidCredentials, InvalidToken, MissingCredentials
 from service.passwords import MAX_PASSWORD_CHARS
 from service.services import Services, ServicesDep
-from service.throttle import begin_login
 
 __all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
 
@@ -106,9 +105,7 @@ async def login(
     any argon2 work; the password check waits in a bounded queue where addresses with fewer unsuccessful
     attempts go first (503 past it, :mod:`service.passwords`).
     """
-    attempt = await begin_login(
-        services.settings,
-        services.stores.rate_limiter,
+    attempt = await services.throttle.begin(
         username=data.username,
         host=request.client.host if request.client else None,
         now=services.clock().timestamp(),

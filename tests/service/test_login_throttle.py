@@ -28,9 +28,10 @@ from service.auth.roles import Role
 from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import Stores
+from service.stores.base import RateLimited
 from service.stores.redis import RedisRateLimiter, RedisSessionStore
-from service.stores.sql import SqlUserStore, create_engine, create_schema, metadata
-from service.throttle import address_group
+from service.stores.sql import SqlRateLimiter, SqlUserStore, create_engine, create_schema, metadata
+from service.throttle import LoginThrottle, address_group
 
 PASSWORD = "alice-password-1"
 OFF_LIMITS = {"login_address_rate_limit": None, "login_account_rate_limit": None}
@@ -323,3 +324,51 @@ def test_a_login_from_a_clean_address_takes_the_queue_place_of_a_failing_one(ope
     assert user.status_code == 200
     assert attacker[0].status_code == 503
     assert attacker[0].json()["code"] == "login_busy"
+
+
+# --- refusals remembered in the process -----------------------------------------------------------
+
+
+class CountingLimiter:
+    """A real SQL limiter that counts the round trips made to it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.hits = 0
+
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        self.hits += 1
+        return int(await self.inner.hit(key, limit=limit, period=period, now=now))
+
+    async def refund(self, key: str, *, period: int, now: float) -> None:
+        await self.inner.refund(key, period=period, now=now)
+
+
+def test_a_refused_address_is_refused_from_memory_until_its_window_ends(
+    tmp_path: Path, base: Settings
+) -> None:
+    settings = replace(base, login_address_rate_limit=RateLimit(count=2, period=60))
+
+    async def main() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'limits.db'}")
+        await create_schema(engine)
+        limiter = CountingLimiter(SqlRateLimiter(engine))
+        throttle = LoginThrottle(settings, limiter)
+        try:
+            for i in range(2):
+                await throttle.begin(username=f"u{i}", host="192.0.2.9", now=1000.0)
+            with pytest.raises(RateLimited):
+                await throttle.begin(username="u2", host="192.0.2.9", now=1000.0)
+            trips = limiter.hits
+            for i in range(50):
+                with pytest.raises(RateLimited) as refused:
+                    await throttle.begin(username=f"flood{i}", host="192.0.2.9", now=1030.0)
+                assert refused.value.retry_after == 30
+            assert limiter.hits == trips  # no round trip for the flood
+            await throttle.begin(username="u3", host="192.0.2.10", now=1030.0)  # other addresses: the store
+            assert limiter.hits > trips
+            await throttle.begin(username="u4", host="192.0.2.9", now=1060.0)  # the window has ended
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
