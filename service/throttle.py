@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from service.settings import RateLimit, Settings
-from service.stores.base import RateLimited, RateLimiter
+from service.stores.base import Hit, RateLimited, RateLimiter
 
 __all__ = ["MAX_REMEMBERED_REFUSALS", "LoginAttempt", "LoginThrottle", "address_group"]
 
@@ -55,6 +55,10 @@ def address_group(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, IPV6_GROUP_PREFIX), strict=False))
     return str(address)
+
+
+def _hit(key: str, limit: RateLimit | None) -> Hit | None:
+    return None if limit is None else Hit(key, limit.count, limit.period)
 
 
 def _digest(text: str) -> str:
@@ -86,24 +90,24 @@ class LoginAttempt:
     """
 
     limiter: RateLimiter
-    refundable: tuple[tuple[str, RateLimit], ...]
+    refundable: tuple[Hit, ...]
     now: float
     priority: int = 0
 
     async def succeeded(self) -> None:
         """The password matched: this attempt no longer counts against the address and the account."""
-        for key, limit in self.refundable:
-            await self.limiter.refund(key, period=limit.period, now=self.now)
+        if self.refundable:
+            await self.limiter.refund(self.refundable, now=self.now)
 
 
 class LoginThrottle:
     """The login limits of one app: counters shared in the store, and the refusals this process has seen.
 
-    A refusal is remembered (per key, until its window ends, at most :data:`MAX_REMEMBERED_REFUSALS` of
-    them) so that a flood from a refused address, or against a refused account, costs no store round trip:
-    each refused request is answered from memory. Remembering can only refuse, never admit: the store still
-    decides every attempt that is not refused here, and a window the store has restarted early (which it
-    never does) would merely stay closed here until its planned end.
+    Each attempt is counted on every limit in one store round trip (:meth:`RateLimiter.hit_all`). A refusal
+    is remembered (per counter, until its window ends, at most :data:`MAX_REMEMBERED_REFUSALS` of them) so
+    that a flood from a refused address, or against a refused account, costs no store round trip: each
+    refused request is answered from memory. Remembering can only refuse, never admit: the store still
+    decides every attempt that is not refused here.
     """
 
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
@@ -112,33 +116,23 @@ class LoginThrottle:
         self._refused: dict[str, float] = {}
 
     async def begin(self, *, username: str, host: str | None, now: float) -> LoginAttempt:
-        """Count the attempt on every limit that is on; raise :class:`RateLimited` at the first past it.
-
-        The per-address limit is checked first (a flood is most often refused there), then the account,
-        then the user name and address pair.
-        """
+        """Count the attempt on every limit that is on; raise :class:`RateLimited` if any is past it."""
         settings = self._settings
         address = address_group(host)
-        checks = [
-            (key, limit, refundable)
-            for key, limit, refundable in (
-                (address_key(address), settings.login_address_rate_limit, True),
-                (account_key(username), settings.login_account_rate_limit, True),
-                (pair_key(username, address), settings.login_rate_limit, False),
-            )
-            if limit is not None
-        ]
-        for key, _, _ in checks:
-            self._refuse_if_remembered(key, now)
-        counts: list[int] = []
-        for key, limit, _ in checks:
-            try:
-                counts.append(await self._limiter.hit(key, limit=limit.count, period=limit.period, now=now))
-            except RateLimited as refused:
+        by_address = _hit(address_key(address), settings.login_address_rate_limit)
+        by_account = _hit(account_key(username), settings.login_account_rate_limit)
+        by_pair = _hit(pair_key(username, address), settings.login_rate_limit)
+        hits = [hit for hit in (by_address, by_account, by_pair) if hit is not None]
+        for hit in hits:
+            self._refuse_if_remembered(hit.key, now)
+        try:
+            counts = await self._limiter.hit_all(hits, now=now) if hits else ()
+        except RateLimited as refused:
+            for key in refused.keys:
                 self._remember(key, now + refused.retry_after)
-                raise
-        refundable = tuple((key, limit) for key, limit, refund in checks if refund)
-        priority = counts[0] if settings.login_address_rate_limit is not None else 0
+            raise
+        refundable = tuple(hit for hit in (by_address, by_account) if hit is not None)
+        priority = counts[0] if by_address is not None else 0
         return LoginAttempt(self._limiter, refundable, now, priority)
 
     def _refuse_if_remembered(self, key: str, now: float) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from service.settings import Settings
 from service.stores.base import (
+    Hit,
     RateLimited,
     RateLimiter,
     Rotation,
@@ -29,6 +30,7 @@ from service.stores.redis import RedisRateLimiter, RedisSessionStore, connect
 from service.stores.sql import SqlRateLimiter, SqlSessionStore, SqlUserStore, create_engine, create_schema
 
 __all__ = [
+    "Hit",
     "RateLimited",
     "RateLimiter",
     "Rotation",

@@ -13,11 +13,14 @@ Times cross this boundary as float seconds since the epoch, so every backend sto
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
 __all__ = [
+    "Hit",
     "RateLimited",
     "RateLimiter",
     "Rotation",
@@ -31,6 +34,7 @@ __all__ = [
     "UserNotFound",
     "UserRecord",
     "UserStore",
+    "refuse_past_limits",
 ]
 
 
@@ -59,11 +63,20 @@ class SessionReused(StoreError):
 
 
 class RateLimited(StoreError):
-    """Too many attempts for this key; ``retry_after`` is in whole seconds (>= 1)."""
+    """Too many attempts: ``retry_after`` in whole seconds (>= 1); ``keys``, the counters past their limit."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, keys: tuple[str, ...] = ()) -> None:
         super().__init__(f"rate limited; retry after {retry_after} s")
         self.retry_after = retry_after
+        self.keys = keys
+
+
+class Hit(msgspec.Struct, frozen=True):
+    """One counter an attempt counts on: at most ``limit`` attempts per ``period`` seconds."""
+
+    key: str
+    limit: int
+    period: int
 
 
 class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -196,6 +209,25 @@ class RateLimiter(Protocol):
         """
         ...
 
-    async def refund(self, key: str, *, period: int, now: float) -> None:
-        """Take one attempt back off ``key``'s running window (a login that succeeded); never below zero."""
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+        """Count one attempt on every counter in one step; the counts, in order.
+
+        Every counter counts the attempt; if any is past its limit, :class:`RateLimited` names those and
+        the longest wait.
+        """
         ...
+
+    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
+        """Take one attempt back off each counter's running window (a login that succeeded); never below 0."""
+        ...
+
+
+def refuse_past_limits(hits: Sequence[Hit], windows: Sequence[tuple[float, int]], *, now: float) -> None:
+    """Raise :class:`RateLimited` for the counters whose (window end, count) is past their limit.
+
+    The same rule for every backend: the wait is the longest among the counters past their limit.
+    """
+    past = [(hit.key, end) for hit, (end, count) in zip(hits, windows, strict=True) if count > hit.limit]
+    if past:
+        wait = max(end for _, end in past) - now
+        raise RateLimited(max(1, math.ceil(wait)), tuple(key for key, _ in past))

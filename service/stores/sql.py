@@ -13,8 +13,7 @@ the one place that knows SQLAlchemy's exception classes.
 
 from __future__ import annotations
 
-import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -43,7 +42,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.stores.base import (
-    RateLimited,
+    Hit,
     Rotation,
     SessionRecord,
     SessionReused,
@@ -52,6 +51,7 @@ from service.stores.base import (
     UserExists,
     UserNotFound,
     UserRecord,
+    refuse_past_limits,
 )
 
 __all__ = [
@@ -354,9 +354,42 @@ class SqlRateLimiter(_SqlStore):
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
         """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
-        stmt = self._insert(login_windows).values(key=key, window_start=now, window_end=now + period, count=1)
+        (count,) = await self.hit_all([Hit(key, limit, period)], now=now)
+        return count
+
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+        """One upsert per counter, all in one transaction; see :meth:`RateLimiter.hit_all`."""
+        windows: list[tuple[float, int]] = []
+        async with self._begin() as conn:
+            for hit in hits:
+                end, count = (await conn.execute(self._upsert(hit, now))).one()
+                windows.append((float(end), int(count)))
+            if now >= self._next_purge:
+                self._next_purge = now + PURGE_INTERVAL
+                await conn.execute(purge_statement(now))
+        refuse_past_limits(hits, windows, now=now)
+        return tuple(count for _, count in windows)
+
+    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
+        """Take one attempt back off each counter's running window; never below zero."""
+        async with self._begin() as conn:
+            for hit in hits:
+                await conn.execute(
+                    update(login_windows)
+                    .where(
+                        login_windows.c.key == hit.key,
+                        login_windows.c.window_end > now,
+                        login_windows.c.count > 0,
+                    )
+                    .values(count=login_windows.c.count - 1)
+                )
+
+    def _upsert(self, hit: Hit, now: float) -> Any:
+        stmt = self._insert(login_windows).values(
+            key=hit.key, window_start=now, window_end=now + hit.period, count=1
+        )
         ended = stmt.excluded.window_start >= login_windows.c.window_end
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=[login_windows.c.key],
             set_={
                 "window_start": _case(ended, stmt.excluded.window_start, login_windows.c.window_start),
@@ -364,27 +397,6 @@ class SqlRateLimiter(_SqlStore):
                 "count": _case(ended, 1, login_windows.c.count + 1),
             },
         ).returning(login_windows.c.window_end, login_windows.c.count)
-        async with self._begin() as conn:
-            window_end, count = (await conn.execute(stmt)).one()
-            if now >= self._next_purge:
-                self._next_purge = now + PURGE_INTERVAL
-                await conn.execute(purge_statement(now))
-        if count > limit:
-            raise RateLimited(max(1, math.ceil(window_end - now)))
-        return int(count)
-
-    async def refund(self, key: str, *, period: int, now: float) -> None:  # noqa: ARG002 - the row has its end
-        """Take one attempt back off ``key``'s running window; never below zero."""
-        async with self._begin() as conn:
-            await conn.execute(
-                update(login_windows)
-                .where(
-                    login_windows.c.key == key,
-                    login_windows.c.window_end > now,
-                    login_windows.c.count > 0,
-                )
-                .values(count=login_windows.c.count - 1)
-            )
 
 
 def purge_statement(now: float) -> Any:

@@ -340,8 +340,12 @@ class CountingLimiter:
         self.hits += 1
         return int(await self.inner.hit(key, limit=limit, period=period, now=now))
 
-    async def refund(self, key: str, *, period: int, now: float) -> None:
-        await self.inner.refund(key, period=period, now=now)
+    async def hit_all(self, hits: Any, *, now: float) -> tuple[int, ...]:
+        self.hits += 1
+        return tuple(await self.inner.hit_all(hits, now=now))
+
+    async def refund(self, hits: Any, *, now: float) -> None:
+        await self.inner.refund(hits, now=now)
 
 
 def test_a_refused_address_is_refused_from_memory_until_its_window_ends(

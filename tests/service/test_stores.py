@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from service.stores import (
+    Hit,
     RateLimited,
     SessionReused,
     SessionRevoked,
@@ -338,7 +339,7 @@ def test_rate_limiter_has_no_lost_updates_under_concurrency(session_backend: Bac
         results = await asyncio.gather(
             *(limiter.hit("k", limit=10, period=60, now=NOW) for _ in range(25)), return_exceptions=True
         )
-        assert sum(1 for r in results if r is None) == 10
+        assert sorted(r for r in results if isinstance(r, int)) == list(range(1, 11))
         assert sum(1 for r in results if isinstance(r, RateLimited)) == 15
 
     run(session_backend, body)
@@ -347,20 +348,42 @@ def test_rate_limiter_has_no_lost_updates_under_concurrency(session_backend: Bac
 def test_rate_limiter_refund_takes_one_attempt_back_within_the_window(session_backend: Backend) -> None:
     async def body(stores: dict[str, Any]) -> None:
         limiter = stores["limiter"]
-        await limiter.refund("never-hit", period=60, now=NOW)  # nothing to take back: no error, no row
+        await limiter.refund([Hit("never-hit", 1, 60)], now=NOW)  # nothing to take back: no error, no row
         for _ in range(2):
             await limiter.hit("k", limit=2, period=60, now=NOW)
-        await limiter.refund("k", period=60, now=NOW + 1)
+        await limiter.refund([Hit("k", 1, 60)], now=NOW + 1)
         await limiter.hit("k", limit=2, period=60, now=NOW + 2)  # 2 again: still allowed
         with pytest.raises(RateLimited):
             await limiter.hit("k", limit=2, period=60, now=NOW + 3)
         for _ in range(5):  # never below zero
-            await limiter.refund("k2", period=60, now=NOW)
+            await limiter.refund([Hit("k2", 1, 60)], now=NOW)
         await limiter.hit("k2", limit=1, period=60, now=NOW)
         with pytest.raises(RateLimited):
             await limiter.hit("k2", limit=1, period=60, now=NOW)
-        await limiter.refund("k", period=60, now=NOW + 60)  # the window has ended: nothing to take back
+        await limiter.refund([Hit("k", 1, 60)], now=NOW + 60)  # the window has ended: nothing to take back
         await limiter.hit("k", limit=1, period=60, now=NOW + 60)
+
+    run(session_backend, body)
+
+
+def test_rate_limiter_counts_every_counter_in_one_step_and_names_those_past_their_limit(
+    session_backend: Backend,
+) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        hits = [Hit("address", 2, 60), Hit("account", 5, 3600), Hit("pair", 1, 60)]
+        assert await limiter.hit_all(hits, now=NOW) == (1, 1, 1)
+        with pytest.raises(RateLimited) as excinfo:
+            await limiter.hit_all(hits, now=NOW + 10)
+        assert excinfo.value.keys == ("pair",)
+        assert excinfo.value.retry_after == 50
+        with pytest.raises(RateLimited) as excinfo:
+            await limiter.hit_all(hits, now=NOW + 20)
+        assert excinfo.value.keys == ("address", "pair")
+        assert excinfo.value.retry_after == 40
+        assert await limiter.hit("account", limit=5, period=3600, now=NOW + 30) == 4  # every step counted
+        await limiter.refund(hits[:2], now=NOW + 40)
+        assert await limiter.hit("account", limit=5, period=3600, now=NOW + 50) == 4
 
     run(session_backend, body)
 
