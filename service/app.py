@@ -23,6 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from formats import Clock, TokenFormat
 from formats.claims import utc_now
+from service.accounts import Accounts
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
@@ -71,6 +72,7 @@ def create_app(
         stores=stores,
         hasher=hasher,
         sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
+        accounts=Accounts(stores=stores, hasher=hasher, clock=clock),
         clock=clock,
         throttle=LoginThrottle(settings, stores.rate_limiter),
     )

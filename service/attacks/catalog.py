@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from service.attacks import (
+    account,
     claims,
     key_management,
     key_selection,
@@ -30,6 +31,7 @@ ATTACKS: Final[tuple[Attack, ...]] = (
     *claims.ATTACKS,
     *parsing.ATTACKS,
     *principles.ATTACKS,
+    *account.ATTACKS,
 )
 
 BY_ID: Final[Mapping[str, Attack]] = {attack.id: attack for attack in ATTACKS}

@@ -93,7 +93,15 @@ def run_in_process(names: Sequence[FormatName], attacks: Sequence[Attack] = ATTA
                     shift=service.clock.advance,
                 )
                 key = read_active_key(service.settings.keys_dir, name)
-                found = run_format(name, attacks, target=target, username=service.username, key=key, jku=jku)
+                found = run_format(
+                    name,
+                    attacks,
+                    target=target,
+                    username=service.username,
+                    key=key,
+                    jku=jku,
+                    operator=service.operator,
+                )
             cells.update({(attack_id, name): cell for attack_id, cell in found.items()})
     finally:
         jku.close()

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from formats import FormatName, Kind, forge
 from formats._jwt_common import JWT_TYP
 from formats._paseto_common import IMPLICIT_ASSERTION, footer_for
-from service.attacks.model import NeedsKeyError, Profile, ServiceApi
+from service.attacks.model import NeedsKeyError, NeedsOperatorError, Operator, Profile, ServiceApi
 
 __all__ = ["ALG", "DROP", "Context", "KeyMaterial", "read_claims"]
 
@@ -118,6 +118,8 @@ class Context:
     jku_hits: Callable[[], int] | None = None
     """How many requests reached ``jku_url`` so far (service runs only)."""
     http: ServiceApi | None = None
+    operator: Operator | None = None
+    """Account operations on the service's database (in-process runs only)."""
     """The running service's routes (scenarios and checks only)."""
 
     # --- key material -------------------------------------------------------------------------------
@@ -138,6 +140,12 @@ class Context:
         if self.http is None:
             raise NeedsKeyError("needs a running service")
         return self.http
+
+    def require_operator(self) -> Operator:
+        """The operator of the service's database; account-layer scenarios run only in-process."""
+        if self.operator is None:
+            raise NeedsOperatorError("needs the service's database (run in-process, without --url)")
+        return self.operator
 
     @cached_property
     def kid(self) -> str:

@@ -22,6 +22,7 @@ from service.auth.sessions import TokenPair
 from service.errors import InvalidCredentials, InvalidToken, MissingCredentials
 from service.passwords import MAX_PASSWORD_CHARS
 from service.services import Services, ServicesDep
+from service.stores import SessionGenerationChanged
 
 __all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
 
@@ -110,6 +111,7 @@ async def login(
         host=request.client.host if request.client else None,
         now=services.clock().timestamp(),
     )
+    generation = await services.stores.sessions.generation(data.username)  # before the read: see below
     user = await services.stores.users.get(data.username)
     matches = await services.hasher.verify(
         None if user is None else user.password_hash, data.password, priority=attempt.priority
@@ -117,11 +119,13 @@ async def login(
     if user is None or not matches:
         raise InvalidCredentials("wrong user name or password")
     await attempt.succeeded()
-    if services.hasher.needs_rehash(user.password_hash):
-        await services.stores.users.set_password_hash(
-            user.username, await services.hasher.hash(data.password)
-        )
-    pair = await services.sessions.start(user.username, Role(user.role))
+    # The read above is as old as the argon2 wait: go on with the user as stored now (service.accounts),
+    # and start the session only if no revocation happened since `generation` was read.
+    user = await services.accounts.confirm_login(user, data.password)
+    try:
+        pair = await services.sessions.start(user.username, Role(user.role), generation=generation)
+    except SessionGenerationChanged:
+        raise InvalidCredentials("wrong user name or password") from None
     return _token_response(services, pair)
 
 

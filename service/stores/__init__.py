@@ -11,10 +11,14 @@ from dataclasses import dataclass
 
 from service.settings import Settings
 from service.stores.base import (
+    ADMIN_ROLE,
+    ActorNotAdmin,
     Hit,
+    LastAdmin,
     RateLimited,
     RateLimiter,
     Rotation,
+    SessionGenerationChanged,
     SessionRecord,
     SessionReused,
     SessionRevoked,
@@ -30,10 +34,14 @@ from service.stores.redis import RedisRateLimiter, RedisSessionStore, connect
 from service.stores.sql import SqlRateLimiter, SqlSessionStore, SqlUserStore, create_engine, create_schema
 
 __all__ = [
+    "ADMIN_ROLE",
+    "ActorNotAdmin",
     "Hit",
+    "LastAdmin",
     "RateLimited",
     "RateLimiter",
     "Rotation",
+    "SessionGenerationChanged",
     "SessionRecord",
     "SessionReused",
     "SessionRevoked",
