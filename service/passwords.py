@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import itertools
 import math
 import os
@@ -32,9 +31,9 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import argon2
@@ -43,7 +42,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from service.settings import DEFAULT_ARGON2_QUEUE, Argon2Params
 
-__all__ = ["MAX_PASSWORD_CHARS", "MIN_PASSWORD_CHARS", "HasherBusy", "PasswordHasher", "argon2_work"]
+__all__ = ["MAX_PASSWORD_CHARS", "MIN_PASSWORD_CHARS", "HasherBusy", "PasswordHasher", "Rank", "argon2_work"]
 
 MIN_PASSWORD_CHARS: Final = 8
 MAX_PASSWORD_CHARS: Final = 1024
@@ -63,13 +62,21 @@ def argon2_work(time_cost: int, memory_cost: int) -> int:
     return time_cost * memory_cost
 
 
-@dataclass(order=True, slots=True)
-class _Waiter:
-    """A check waiting for a slot; ordered by priority, then arrival."""
+Rank = int | Callable[[], int]
+"""Where a check queues: lower first. A callable is asked again at every decision (its current value)."""
 
-    priority: int
+
+@dataclass(slots=True)
+class _Waiter:
+    """A check waiting for a slot."""
+
+    rank: Rank
     arrival: int
-    turn: asyncio.Future[None] = field(compare=False)
+    turn: asyncio.Future[None]
+
+    def order(self) -> tuple[int, int]:
+        """Current rank, then arrival: the smallest is served first."""
+        return (self.rank() if callable(self.rank) else self.rank), self.arrival
 
 
 def _lower_thread_priority() -> None:
@@ -102,7 +109,7 @@ class PasswordHasher:
         self.slots = max_concurrent or max(1, (os.cpu_count() or 2) - 1)
         self.max_waiting = max_waiting
         self._running = 0
-        self._waiting: list[_Waiter] = []  # a heap: fewest failures first, then first come
+        self._waiting: list[_Waiter] = []  # at most max_waiting (+ new-password hashes): scanned, not sorted
         self._arrivals = itertools.count()
         self._seconds = 0.0  # recent seconds per hash (moving average), for Retry-After
         self._pool = ThreadPoolExecutor(self.slots, "argon2", initializer=_lower_thread_priority)
@@ -114,19 +121,21 @@ class PasswordHasher:
         Waits for a slot however long the queue is, ahead of every password check: hashing a new password
         follows an admin's request or a login that just succeeded, never an anonymous request.
         """
-        async with self._slot(priority=-1, bounded=False):
+        async with self._slot(-1, bounded=False):
             return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher.hash, password)
 
-    async def verify(self, password_hash: str | None, password: str, *, priority: int = 0) -> bool:
+    async def verify(self, password_hash: str | None, password: str, *, priority: Rank = 0) -> bool:
         """Whether ``password`` matches ``password_hash``; ``None`` (unknown user) costs the same, fails.
 
-        Checks wait for a slot in order of ``priority`` (lower first: the caller passes its address's
-        unsuccessful attempts), then of arrival. At most ``max_waiting`` wait: a check that finds the queue
-        full takes the place of the last waiter with a higher ``priority`` (which raises
-        :class:`HasherBusy`), or raises :class:`HasherBusy` itself, at once.
+        Checks wait for a slot in order of ``priority`` (lower first), then of arrival. The login passes a
+        callable returning the current count of unsuccessful attempts of its address, so a flood's early
+        requests fall behind as their addresses keep failing. At most ``max_waiting`` wait: a check that
+        finds the queue full takes the place of the waiter that would be served last if that one's
+        ``priority`` is now higher (it raises :class:`HasherBusy`), or raises :class:`HasherBusy` itself,
+        at once.
         """
         target = self._dummy_hash if password_hash is None else password_hash
-        async with self._slot(priority=priority, bounded=True):
+        async with self._slot(priority, bounded=True):
             started = time.perf_counter()
             matches = await asyncio.get_running_loop().run_in_executor(
                 self._pool, self._verify_sync, target, password
@@ -147,44 +156,43 @@ class PasswordHasher:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     @contextlib.asynccontextmanager
-    async def _slot(self, *, priority: int, bounded: bool) -> AsyncIterator[None]:
+    async def _slot(self, rank: Rank, *, bounded: bool) -> AsyncIterator[None]:
         """Hold a hashing slot for the block, waiting in the queue when every slot is busy."""
         if self._running < self.slots and not self._waiting:
             self._running += 1
         else:
-            await self._wait(priority, bounded=bounded)
+            await self._wait(rank, bounded=bounded)
         try:
             yield
         finally:
             self._hand_over()
 
-    async def _wait(self, priority: int, *, bounded: bool) -> None:
+    async def _wait(self, rank: Rank, *, bounded: bool) -> None:
         """Wait until a finishing check hands its slot over; refuse or evict when the queue is full."""
+        waiter = _Waiter(rank, next(self._arrivals), asyncio.get_running_loop().create_future())
         if bounded and len(self._waiting) >= self.max_waiting:
-            last = max(self._waiting, default=None)
-            if last is None or last.priority <= priority:
+            last = max(self._waiting, key=_Waiter.order, default=None)
+            if last is None or last.order()[0] <= waiter.order()[0]:
                 raise HasherBusy(self._retry_after())
             self._waiting.remove(last)
-            heapq.heapify(self._waiting)
             last.turn.set_exception(HasherBusy(self._retry_after()))
-        waiter = _Waiter(priority, next(self._arrivals), asyncio.get_running_loop().create_future())
-        heapq.heappush(self._waiting, waiter)
+        self._waiting.append(waiter)
         try:
             await waiter.turn
         except asyncio.CancelledError:
             if waiter in self._waiting:
                 self._waiting.remove(waiter)
-                heapq.heapify(self._waiting)
             elif waiter.turn.done() and not waiter.turn.cancelled() and waiter.turn.exception() is None:
                 self._hand_over()  # the slot was ours already: pass it on
             raise
 
     def _hand_over(self) -> None:
-        """A slot is free: give it to the first waiter still waiting, or count it free."""
+        """A slot is free: give it to the first waiter by current rank, or count it free."""
         while self._waiting:
-            waiter = heapq.heappop(self._waiting)
-            if not waiter.turn.done():
-                waiter.turn.set_result(None)
+            first = min(self._waiting, key=_Waiter.order)
+            self._waiting.remove(first)
+            if not first.turn.done():
+                first.turn.set_result(None)
                 return
         self._running -= 1
 

@@ -31,7 +31,7 @@ import hashlib
 import ipaddress
 import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from service.settings import RateLimit, Settings
 from service.stores.base import Hit, RateLimited, RateLimiter
@@ -84,36 +84,45 @@ def account_key(username: str) -> str:
 class LoginAttempt:
     """A counted login attempt; :meth:`succeeded` takes it back off the counters that count failures.
 
-    ``priority`` is the per-address counter after this attempt (0 when that limit is off): the argon2
-    queue serves the attempts of addresses with fewer unsuccessful attempts first
-    (:meth:`service.passwords.PasswordHasher.verify`).
+    :meth:`priority` is the current count of unsuccessful attempts of the attempt's address, as this
+    process last saw it (0 when the per-address limit is off): the argon2 queue serves the attempts of
+    addresses with fewer first, asking again at every decision, so a flood's early requests fall behind as
+    their addresses keep failing (:meth:`service.passwords.PasswordHasher.verify`).
     """
 
-    limiter: RateLimiter
+    throttle: LoginThrottle
     refundable: tuple[Hit, ...]
     now: float
-    priority: int = 0
+    address: str | None = None
+
+    def priority(self) -> int:
+        """The address's unsuccessful attempts in its current window, as last seen here."""
+        return 0 if self.address is None else self.throttle.failures_of(self.address)
 
     async def succeeded(self) -> None:
         """The password matched: this attempt no longer counts against the address and the account."""
         if self.refundable:
-            await self.limiter.refund(self.refundable, now=self.now)
+            await self.throttle.limiter.refund(self.refundable, now=self.now)
+        if self.address is not None:
+            self.throttle.seen(self.address, self.throttle.failures_of(self.address) - 1)
 
 
 class LoginThrottle:
-    """The login limits of one app: counters shared in the store, and the refusals this process has seen.
+    """The login limits of one app: counters shared in the store, and what this process has seen of them.
 
     Each attempt is counted on every limit in one store round trip (:meth:`RateLimiter.hit_all`). A refusal
-    is remembered (per counter, until its window ends, at most :data:`MAX_REMEMBERED_REFUSALS` of them) so
-    that a flood from a refused address, or against a refused account, costs no store round trip: each
-    refused request is answered from memory. Remembering can only refuse, never admit: the store still
-    decides every attempt that is not refused here.
+    is remembered (per counter, until its window ends) so that a flood from a refused address, or against
+    a refused account, costs no store round trip: each refused request is answered from memory.
+    Remembering can only refuse, never admit: the store still decides every attempt that is not refused
+    here. The latest count seen per address ranks the argon2 queue. Both maps hold at most
+    :data:`MAX_REMEMBERED_REFUSALS` entries (the oldest tenth goes first).
     """
 
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         self._settings = settings
-        self._limiter = limiter
+        self.limiter = limiter
         self._refused: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
 
     async def begin(self, *, username: str, host: str | None, now: float) -> LoginAttempt:
         """Count the attempt on every limit that is on; raise :class:`RateLimited` if any is past it."""
@@ -126,14 +135,25 @@ class LoginThrottle:
         for hit in hits:
             self._refuse_if_remembered(hit.key, now)
         try:
-            counts = await self._limiter.hit_all(hits, now=now) if hits else ()
+            counts = await self.limiter.hit_all(hits, now=now) if hits else ()
         except RateLimited as refused:
             for key in refused.keys:
-                self._remember(key, now + refused.retry_after)
+                _bounded_set(self._refused, key, now + refused.retry_after)
+            if by_address is not None and by_address.key in refused.keys:
+                self.seen(by_address.key, by_address.limit + 1)
             raise
+        if by_address is not None:
+            self.seen(by_address.key, counts[0])
         refundable = tuple(hit for hit in (by_address, by_account) if hit is not None)
-        priority = counts[0] if by_address is not None else 0
-        return LoginAttempt(self._limiter, refundable, now, priority)
+        return LoginAttempt(self, refundable, now, None if by_address is None else by_address.key)
+
+    def failures_of(self, address: str) -> int:
+        """The latest count of unsuccessful attempts this process saw for an address counter."""
+        return self._failures.get(address, 0)
+
+    def seen(self, address: str, count: int) -> None:
+        """Record the latest count of an address counter."""
+        _bounded_set(self._failures, address, max(0, count))
 
     def _refuse_if_remembered(self, key: str, now: float) -> None:
         until = self._refused.get(key)
@@ -143,8 +163,11 @@ class LoginThrottle:
             raise RateLimited(max(1, math.ceil(until - now)))
         del self._refused[key]
 
-    def _remember(self, key: str, until: float) -> None:
-        if len(self._refused) >= MAX_REMEMBERED_REFUSALS:
-            for stale in list(self._refused)[: MAX_REMEMBERED_REFUSALS // 10]:  # the oldest tenth
-                del self._refused[stale]
-        self._refused[key] = until
+
+def _bounded_set(mapping: dict[str, Any], key: str, value: Any) -> None:
+    """``mapping[key] = value``, first dropping the oldest tenth when the map is full."""
+    if key not in mapping and len(mapping) >= MAX_REMEMBERED_REFUSALS:
+        for stale in list(mapping)[: MAX_REMEMBERED_REFUSALS // 10]:
+            del mapping[stale]
+    mapping.pop(key, None)
+    mapping[key] = value

@@ -237,3 +237,26 @@ def test_a_cancelled_waiter_leaves_the_queue_and_its_slot_to_others() -> None:
     assert isinstance(waiting, asyncio.CancelledError)
     assert after is False
     assert asyncio.run(asyncio.wait_for(hasher.verify(None, "guess"), 10)) is False  # the slot is free
+
+
+def test_a_waiters_rank_is_asked_again_when_a_slot_frees() -> None:
+    """A flood's first request from an address ranks like anyone's; once its address has kept failing, a
+    newer request from an address that has not goes first."""
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=3)
+    failures = {"flooding": 1, "user": 1}
+    finished: list[str] = []
+
+    async def check(name: str) -> None:
+        await hasher.verify(None, "guess", priority=lambda: failures[name])
+        finished.append(name)
+
+    async def main() -> None:
+        running = asyncio.create_task(check("flooding"))
+        early = asyncio.create_task(check("flooding"))
+        await asyncio.sleep(0)
+        failures["flooding"] = 9  # the flood's address has failed on since
+        user = asyncio.create_task(check("user"))
+        await asyncio.gather(running, early, user)
+
+    asyncio.run(main())
+    assert finished == ["flooding", "user", "flooding"]
