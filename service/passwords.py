@@ -144,6 +144,19 @@ class PasswordHasher:
             self._seconds = elapsed if not self._seconds else 0.8 * self._seconds + 0.2 * elapsed
         return matches and password_hash is not None
 
+    def check_room(self, priority: Rank = 0) -> None:
+        """Raise :class:`HasherBusy` now if a :meth:`verify` with ``priority`` would be refused now.
+
+        The login calls it before reading the user, so a flood the queue cannot take costs no database
+        reads either. It reserves nothing: :meth:`verify` decides again when it is called.
+        """
+        if self._running < self.slots or len(self._waiting) < self.max_waiting:
+            return
+        rank = priority() if callable(priority) else priority
+        last = max(self._waiting, key=_Waiter.order, default=None)
+        if last is None or last.order()[0] <= rank:
+            raise HasherBusy(self._retry_after())
+
     def needs_rehash(self, password_hash: str) -> bool:
         """Whether the hash was made with other parameters than the configured ones."""
         try:

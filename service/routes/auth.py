@@ -111,6 +111,7 @@ async def login(
         host=request.client.host if request.client else None,
         now=services.clock().timestamp(),
     )
+    services.hasher.check_room(attempt.priority)  # a full argon2 queue: 503 before any database read
     generation = await services.stores.sessions.generation(data.username)  # before the read: see below
     user = await services.stores.users.get(data.username)
     matches = await services.hasher.verify(

@@ -260,3 +260,29 @@ def test_a_waiters_rank_is_asked_again_when_a_slot_frees() -> None:
 
     asyncio.run(main())
     assert finished == ["flooding", "user", "flooding"]
+
+
+def test_check_room_refuses_exactly_what_verify_would_refuse_now() -> None:
+    hasher = PasswordHasher(CHEAP, max_concurrent=1, max_waiting=1)
+
+    async def main() -> list[object]:
+        hasher.check_room(5)  # a free slot
+        running = asyncio.create_task(hasher.verify(None, "guess", priority=5))
+        await asyncio.sleep(0)
+        hasher.check_room(5)  # room in the queue
+        waiting = asyncio.create_task(hasher.verify(None, "guess", priority=5))
+        await asyncio.sleep(0)
+        outcomes: list[object] = []
+        for rank in (5, 9, 1):
+            try:
+                hasher.check_room(rank)
+                outcomes.append("room")
+            except HasherBusy as busy:
+                outcomes.append(busy)
+        await asyncio.gather(running, waiting)
+        return outcomes
+
+    same, worse, better = asyncio.run(main())
+    assert isinstance(same, HasherBusy)
+    assert isinstance(worse, HasherBusy)
+    assert better == "room"  # it would take the place of the waiter ranked 5
