@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
-from base64 import urlsafe_b64encode
 from typing import Any, ClassVar, Final
 
 from formats._codec import b64url_encode
-from formats._jwt_common import JwtFormat, jwk_bytes, parse_jwk
+from formats._jwt_common import JwtFormat, jwk_bytes, jwk_thumbprint, parse_jwk
 from formats._ring import refuse_text_secret
 from formats.base import FormatName
 from formats.errors import KeyConfigError, TokenBadSignature
@@ -22,12 +20,7 @@ _FIX: Final = "generate a random one with `tokenbench keys generate --format jwt
 _DER_EC_PUBLIC_KEY: Final = bytes.fromhex(
     "3059301306072a8648ce3d0201"
 )  # SEQUENCE { SEQUENCE { id-ecPublicKey
-
-
-def jwk_thumbprint(members: dict[str, str]) -> str:
-    """RFC 7638 thumbprint of the required members, base64url of SHA-256."""
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-    return urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+_DER_ED25519_PUBLIC_KEY: Final = bytes.fromhex("302a300506032b6570032100")  # SPKI { id-Ed25519 }, 32 bytes
 
 
 def check_secret(secret: bytes, *, source: str) -> bytes:
@@ -41,6 +34,11 @@ def check_secret(secret: bytes, *, source: str) -> bytes:
     if secret.startswith(_DER_EC_PUBLIC_KEY) or (len(secret) == 65 and secret[0] == 4):
         raise KeyConfigError(
             f"{source}: HS256 secret is an EC public key (DER or raw point); "
+            f"a public key must never be an HMAC secret; {_FIX}"
+        )
+    if secret.startswith(_DER_ED25519_PUBLIC_KEY) and len(secret) == len(_DER_ED25519_PUBLIC_KEY) + 32:
+        raise KeyConfigError(
+            f"{source}: HS256 secret is an Ed25519 public key (DER); "
             f"a public key must never be an HMAC secret; {_FIX}"
         )
     refuse_text_secret(secret, source=source, what="HS256 secret", fix=_FIX)

@@ -1,6 +1,6 @@
-"""Every attack of the suite, in the catalog's order, then the rows for DESIGN principles.
+"""Every attack of the suite, in the catalog's order, then the rows for design principles.
 
-The ids are the catalog's (``../shared/attacks/CATALOG.md``, copied to ``tests/attacks/CATALOG.md``);
+The ids are the catalog's (``tests/attacks/CATALOG.md``);
 rows marked ``extra`` are this project's additions for principles the catalog does not spell out.
 """
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from formats import FormatName, Kind, forge
 from formats._jwt_common import JWT_TYP
@@ -34,7 +35,7 @@ __all__ = ["ALG", "DROP", "Context", "KeyMaterial", "read_claims"]
 DROP: Final = object()
 """A claim change that removes the claim."""
 
-ALG: Final = {FormatName.JWT_HS256: "HS256", FormatName.JWT_ES256: "ES256"}
+ALG: Final = {FormatName.JWT_HS256: "HS256", FormatName.JWT_ES256: "ES256", FormatName.JWT_EDDSA: "EdDSA"}
 _LIFETIME: Final = 600
 
 
@@ -70,8 +71,18 @@ class KeyMaterial:
 
     @property
     def ed25519_secret(self) -> bytes:
-        """The 64-byte Ed25519 secret key (seed || public)."""
+        """The 64-byte Ed25519 secret key (seed || public), of a jwt-eddsa JWK or a k4.secret PASERK."""
+        if self.format is FormatName.JWT_EDDSA:
+            return forge.ed25519_secret(forge.jwk_okp_seed(self.text))
         return forge.ed25519_secret(forge.paserk_bytes(self.text)[:32])
+
+    @property
+    def ed25519_public_pem(self) -> bytes:
+        """The jwt-eddsa public key as PEM (what an application hands to ``pyjwt.decode``)."""
+        public = Ed25519PublicKey.from_public_bytes(self.ed25519_public)
+        return public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     @property
     def ed25519_public(self) -> bytes:
@@ -79,9 +90,11 @@ class KeyMaterial:
         return self.ed25519_secret[32:]
 
     def sign(self, signing_input: bytes) -> bytes:
-        """A valid JWS signature over exactly ``signing_input`` (HS256 or ES256)."""
+        """A valid JWS signature over exactly ``signing_input`` (HS256, ES256 or EdDSA)."""
         if self.format is FormatName.JWT_HS256:
             return forge.hmac_signer(self.hmac_secret)(signing_input)
+        if self.format is FormatName.JWT_EDDSA:
+            return forge.ed25519_signer(self.ed25519_secret)(signing_input)
         return forge.ecdsa_signer(self.ec_private, hashes.SHA256())(signing_input)
 
 
@@ -168,8 +181,11 @@ class Context:
         return self.require_key().ec_private.public_key()
 
     def ed25519_public(self) -> bytes:
-        """The v4.public verification key: from the published PASERK set, else from the key file."""
-        if self.public_paserk is not None:
+        """The jwt-eddsa or v4.public verification key: from the published key set, else the key file."""
+        if self.format is FormatName.JWT_EDDSA and self.public_jwks is not None:
+            jwk = next(k for k in self.public_jwks["keys"] if k.get("kid") == self.kid)
+            return forge.b64u_lenient(jwk["x"])
+        if self.format is FormatName.PASETO_V4_PUBLIC and self.public_paserk is not None:
             entry = next(k for k in self.public_paserk["keys"] if k.get("kid") == self.kid)
             return forge.paserk_bytes(entry["paserk"])
         return self.require_key().ed25519_public

@@ -40,6 +40,7 @@ __all__ = [
     "ALL_FORMATS",
     "BAD_SIGNATURE",
     "CLAIMS_INVALID",
+    "EDDSA",
     "ES256",
     "EXPIRED",
     "HOLD",
@@ -87,14 +88,15 @@ __all__ = [
 ALL_FORMATS: Final = tuple(FormatName)
 HS256: Final = FormatName.JWT_HS256
 ES256: Final = FormatName.JWT_ES256
+EDDSA: Final = FormatName.JWT_EDDSA
 LOCAL: Final = FormatName.PASETO_V4_LOCAL
 PUBLIC: Final = FormatName.PASETO_V4_PUBLIC
-JWT_FORMATS: Final = (FormatName.JWT_HS256, FormatName.JWT_ES256)
+JWT_FORMATS: Final = (FormatName.JWT_HS256, FormatName.JWT_ES256, FormatName.JWT_EDDSA)
 PASETO_FORMATS: Final = (FormatName.PASETO_V4_LOCAL, FormatName.PASETO_V4_PUBLIC)
 
 
 class Section(enum.StrEnum):
-    """The catalog's sections, in its order, plus the rows this project adds for DESIGN principles."""
+    """The catalog's sections, in its order, plus the rows this project adds for its design principles."""
 
     SIGNATURE = "Signature & algorithm"
     KEY_SELECTION = "Key selection"
@@ -102,7 +104,7 @@ class Section(enum.StrEnum):
     PASETO_BINDING = "PASETO version/purpose binding"
     CLAIMS = "Claims & lifecycle"
     PARSING = "Parsing & DoS"
-    PRINCIPLES = "DESIGN principles the catalog does not spell out"
+    PRINCIPLES = "Design principles the catalog does not spell out"
     ACCOUNT = "Account layer: the user's current state decides"
     LOGIN = "Login: spraying, distributed guessing, enumeration by timing"
 
@@ -163,10 +165,14 @@ def policy(why: str) -> Applicability:
 
 
 def row(
-    hs256: Applicability, es256: Applicability, local: Applicability, public: Applicability
+    hs256: Applicability,
+    es256: Applicability,
+    eddsa: Applicability,
+    local: Applicability,
+    public: Applicability,
 ) -> dict[FormatName, Applicability]:
-    """Per-format applicability in the catalog's column order."""
-    return {HS256: hs256, ES256: es256, LOCAL: local, PUBLIC: public}
+    """Per-format applicability in the matrix's column order (``FormatName``'s)."""
+    return {HS256: hs256, ES256: es256, EDDSA: eddsa, LOCAL: local, PUBLIC: public}
 
 
 def every(applicability: Applicability) -> dict[FormatName, Applicability]:
