@@ -95,6 +95,7 @@ sessions: Final = Table(
     Column("revoked_at", Float, nullable=True),
     Column("revoke_reason", String(32), nullable=True),
     Index("ix_tokenbench_refresh_sessions_username", "username"),
+    Index("ix_tokenbench_refresh_sessions_expires_at", "expires_at"),
 )
 
 session_generations: Final = Table(
@@ -160,11 +161,21 @@ def _sqlite_on_begin(conn: SyncConnection) -> None:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet and drop retired ones (idempotent)."""
+    """Create the tables and indexes that do not exist yet and drop retired tables (idempotent).
+
+    ``create_all`` skips a table that exists, indexes included, so an index added to an existing table
+    (the sessions' ``expires_at``, which the purge searches) is created here on its own.
+    """
     async with _translate(), engine.begin() as conn:
         for name in _RETIRED_TABLES:
             await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_create_missing_indexes)
+
+
+def _create_missing_indexes(conn: SyncConnection) -> None:
+    for index in sessions.indexes:
+        index.create(conn, checkfirst=True)
 
 
 @asynccontextmanager
@@ -427,9 +438,9 @@ class SqlSessionStore(_SqlStore):
         )
 
     async def purge(self, *, now: float) -> int:
-        """Delete families that expired before ``now``."""
+        """Delete families that expired before ``now`` (a range search of the ``expires_at`` index)."""
         async with self._begin() as conn:
-            result = await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+            result = await conn.execute(session_purge_statement(now))
         return int(result.rowcount)
 
     async def _row(self, family: str) -> Any:
@@ -498,6 +509,11 @@ class SqlRateLimiter(_SqlStore):
                 "count": _case(ended, 1, login_windows.c.count + 1),
             },
         ).returning(login_windows.c.window_end, login_windows.c.count)
+
+
+def session_purge_statement(now: float) -> Any:
+    """``DELETE`` the refresh families that expired before ``now``."""
+    return delete(sessions).where(sessions.c.expires_at < now)
 
 
 def purge_statement(now: float) -> Any:

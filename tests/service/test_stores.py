@@ -42,6 +42,8 @@ from service.stores.sql import (
     metadata,
     purge_statement,
     session_generations,
+    session_purge_statement,
+    sessions,
 )
 
 NOW = 1_800_000_000.0
@@ -407,21 +409,54 @@ def test_sql_rate_limiter_keeps_only_running_windows_under_a_flood_of_new_keys(u
     run(user_backend, body)
 
 
-def test_sql_purge_of_ended_windows_searches_the_index(user_backend: Backend) -> None:
+@pytest.mark.parametrize(
+    ("statement", "index"),
+    [
+        (purge_statement, "ix_tokenbench_login_windows_window_end"),
+        (session_purge_statement, "ix_tokenbench_refresh_sessions_expires_at"),
+    ],
+    ids=["login windows", "refresh sessions"],
+)
+def test_sql_purges_search_an_index(user_backend: Backend, statement: Any, index: str) -> None:
     async def body(stores: dict[str, Any]) -> None:
         engine = stores["engine"]
-        statement = purge_statement(NOW)
-        sql = str(statement.compile(engine, compile_kwargs={"literal_binds": True}))
+        sql = str(statement(NOW).compile(engine, compile_kwargs={"literal_binds": True}))
         async with engine.connect() as conn:
             if user_backend.name == "sqlite":
                 plan = " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-                assert "USING INDEX ix_tokenbench_login_windows_window_end" in plan, plan
+                assert f"USING INDEX {index}" in plan, plan
             else:
                 await conn.exec_driver_sql("SET enable_seqscan = off")
                 plan = " ".join(str(r[0]) for r in await conn.exec_driver_sql(f"EXPLAIN {sql}"))
-                assert "ix_tokenbench_login_windows_window_end" in plan, plan
+                assert index in plan, plan
 
     run(user_backend, body)
+
+
+def test_a_database_of_an_earlier_version_gains_the_new_indexes_and_drops_the_old_counters(
+    tmp_path: Path,
+) -> None:
+    """The sessions table existed without the expires_at index, the counters in tokenbench_login_attempts."""
+
+    async def main() -> set[str]:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(sessions.create)
+                await conn.exec_driver_sql("DROP INDEX ix_tokenbench_refresh_sessions_expires_at")
+                await conn.exec_driver_sql("CREATE TABLE tokenbench_login_attempts (key TEXT PRIMARY KEY)")
+            await create_schema(engine)
+            await create_schema(engine)  # idempotent
+            async with engine.connect() as conn:
+                rows = await conn.exec_driver_sql("SELECT type, name FROM sqlite_master")
+                return {f"{kind} {name}" for kind, name in rows}
+        finally:
+            await engine.dispose()
+
+    schema = asyncio.run(main())
+    assert "index ix_tokenbench_refresh_sessions_expires_at" in schema
+    assert "index ix_tokenbench_login_windows_window_end" in schema
+    assert "table tokenbench_login_attempts" not in schema
 
 
 # --- outages ---------------------------------------------------------------------------------------
