@@ -22,7 +22,7 @@ import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -100,7 +100,7 @@ def _deployment(name: FormatName, argon2: Argon2Params | None = None) -> Iterato
         environ = {k: v for k, v in deployment_environ(name, Path(tmp)).items() if "RATE_LIMIT" not in k}
         settings = Settings.from_env(environ)
         if argon2 is not None:
-            settings = Settings(**{**_fields(settings), "argon2": argon2})
+            settings = replace(settings, argon2=argon2)
         generate_key_file(settings.keys_dir, name)
         app = create_app(settings)
         services: Services = app.state.services
@@ -113,10 +113,6 @@ def _deployment(name: FormatName, argon2: Argon2Params | None = None) -> Iterato
 
             deployment.run(seed)
             yield deployment
-
-
-def _fields(settings: Settings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in Settings.__dataclass_fields__}
 
 
 def _in_process(ctx: Context) -> None:
