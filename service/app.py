@@ -29,7 +29,7 @@ from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
 from service.keyring import load_format
 from service.passwords import PasswordHasher
-from service.routes import admin, auth, health, me, well_known
+from service.routes import admin, auth, health, me, page, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
@@ -93,6 +93,7 @@ def create_app(
             admin.router,
             *well_known.route_handlers,
             *health.route_handlers,
+            *page.route_handlers,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=fmt)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},

@@ -43,6 +43,8 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     refresh_expires_in: int
+    rotated: bool | None = None
+    """Refresh only: True if this request rotated the family, False for a retry within the grace window."""
 
 
 def _seal_key(presented: str) -> bytes:
@@ -176,6 +178,7 @@ class SessionManager:
             refresh_token=successor_token,
             expires_in=self.access_ttl,
             refresh_expires_in=self.refresh_ttl,
+            rotated=rotation.winner,
         )
 
     async def logout(self, presented: str) -> None:

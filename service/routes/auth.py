@@ -15,6 +15,7 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from service.auth.csrf import requires_csrf_header
 from service.auth.guards import claims_of, requires_permission
 from service.auth.middleware import EXCLUDE_FROM_AUTH, MAX_CREDENTIAL_BYTES
 from service.auth.roles import Permission, Role
@@ -27,6 +28,9 @@ from service.stores import SessionGenerationChanged
 __all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
 
 REFRESH_COOKIE: Final = "refresh_token"
+ROTATION_HEADER: Final = "X-Refresh-Rotation"
+"""On refresh responses: ``rotated`` (this request rotated the family) or ``grace-retry`` (a retry of a token
+rotated within the grace window, answered with the same successor). The page shows it per tab."""
 COOKIE_PATH: Final = "/auth"
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OPEN: Final = {EXCLUDE_FROM_AUTH: True}
@@ -55,10 +59,13 @@ def _token_response(services: Services, pair: TokenPair) -> Response[TokenBody]:
         expires_in=pair.expires_in,
         format=services.fmt.name.value,
     )
+    headers = dict(_NO_STORE)
+    if pair.rotated is not None:
+        headers[ROTATION_HEADER] = "rotated" if pair.rotated else "grace-retry"
     return Response(
         body,
         status_code=HTTP_200_OK,
-        headers=_NO_STORE,
+        headers=headers,
         cookies=[_refresh_cookie(services, pair.refresh_token, pair.refresh_expires_in)],
     )
 
@@ -130,14 +137,26 @@ async def login(
     return _token_response(services, pair)
 
 
-@post("/auth/refresh", opt=_OPEN, status_code=HTTP_200_OK, summary="Rotate the refresh token")
+@post(
+    "/auth/refresh",
+    opt=_OPEN,
+    guards=[requires_csrf_header],
+    status_code=HTTP_200_OK,
+    summary="Rotate the refresh token",
+)
 async def refresh(request: Request[Any, Any, Any], services: ServicesDep) -> Response[TokenBody]:
     """A new access token and a new refresh cookie; the presented refresh token is used up."""
     pair = await services.sessions.refresh(_presented_refresh_token(request))
     return _token_response(services, pair)
 
 
-@post("/auth/logout", opt=_OPEN, status_code=HTTP_204_NO_CONTENT, summary="End this refresh session")
+@post(
+    "/auth/logout",
+    opt=_OPEN,
+    guards=[requires_csrf_header],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="End this refresh session",
+)
 async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Response[None]:
     """Revoke the cookie's refresh family and clear the cookie."""
     await services.sessions.logout(_presented_refresh_token(request))
@@ -152,7 +171,7 @@ async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Resp
 @post(
     "/auth/logout-all",
     status_code=HTTP_204_NO_CONTENT,
-    guards=[requires_permission(Permission.SESSIONS_REVOKE)],
+    guards=[requires_csrf_header, requires_permission(Permission.SESSIONS_REVOKE)],
     security=[{"BearerToken": []}],
     summary="End every refresh session of the caller",
 )

@@ -22,6 +22,12 @@ ROUTES = [
     ("GET", "/.well-known/{name}"),
     ("GET", "/health"),
     ("DELETE", "/me"),
+    ("GET", "/"),
+    ("GET", "/page/{name}"),
+    ("GET", "/page/inspect"),
+    ("POST", "/page/lab/{name}"),
+    ("POST", "/page/lab/expired"),
+    ("POST", "/auth/lab/rewind"),
 ]
 
 header_text = st.text(
@@ -102,6 +108,7 @@ def test_no_input_produces_a_5xx(api, tokens: dict[str, str], data: st.DataObjec
     )
     if cookie is not None:
         headers["Cookie"] = f"refresh_token={cookie}"
+    headers["X-Requested-With"] = data.draw(st.sampled_from(["fetch", "", " "]))
     headers["Content-Type"] = data.draw(
         st.sampled_from(
             ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
