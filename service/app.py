@@ -27,7 +27,7 @@ from service.accounts import Accounts
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
-from service.keyring import load_format
+from service.keyring import KeyReloader, load_format
 from service.passwords import PasswordHasher
 from service.routes import admin, auth, health, me, page, well_known
 from service.services import Services
@@ -61,7 +61,10 @@ def create_app(
     ``app.state.services`` holds the wired :class:`service.services.Services` (tests and tools use it
     to seed users or to mint tokens with the app's own key ring).
     """
-    fmt = fmt or load_format(settings, clock=clock)
+    reloader = None
+    if fmt is None:  # the app's own ring follows the key directory; an injected one is the caller's
+        fmt = load_format(settings, clock=clock)
+        reloader = KeyReloader(fmt, settings)
     owns_stores = stores is None
     stores = stores or open_stores(settings)
     owns_hasher = hasher is None
@@ -79,8 +82,12 @@ def create_app(
 
     async def start_stores() -> None:
         await stores.startup()
+        if reloader is not None:
+            await reloader.start()
 
     async def shut_down() -> None:
+        if reloader is not None:
+            await reloader.stop()
         if owns_stores:
             await stores.shutdown()
         if owns_hasher:
