@@ -134,6 +134,8 @@ class LoginThrottle:
         hits = [hit for hit in (by_address, by_account, by_pair) if hit is not None]
         for hit in hits:
             self._refuse_if_remembered(hit.key, now)
+        if by_address is not None:  # rank the address by this attempt already, before the store answers
+            self.seen(by_address.key, self.failures_of(by_address.key) + 1)
         try:
             counts = await self.limiter.hit_all(hits, now=now) if hits else ()
         except RateLimited as refused:

@@ -31,7 +31,7 @@ from service.stores import Stores
 from service.stores.base import RateLimited
 from service.stores.redis import RedisRateLimiter, RedisSessionStore
 from service.stores.sql import SqlRateLimiter, SqlUserStore, create_engine, create_schema, metadata
-from service.throttle import LoginThrottle, address_group
+from service.throttle import LoginThrottle, address_group, address_key
 
 PASSWORD = "alice-password-1"
 OFF_LIMITS = {"login_address_rate_limit": None, "login_account_rate_limit": None}
@@ -376,3 +376,39 @@ def test_a_refused_address_is_refused_from_memory_until_its_window_ends(
             await engine.dispose()
 
     asyncio.run(main())
+
+
+def test_an_address_ranks_by_its_attempts_before_the_store_has_answered(base) -> None:
+    """With the store slow to answer (a busy database), a flooding address must not keep the rank of a
+    fresh one in the argon2 queue: each attempt counts in the process at once."""
+
+    class SlowLimiter:
+        def __init__(self) -> None:
+            self.gate = asyncio.Event()
+            self.count = 0
+
+        async def hit_all(self, hits: Any, *, now: float) -> tuple[int, ...]:
+            self.count += 1
+            seen = self.count
+            await self.gate.wait()
+            return (seen,) * len(hits)
+
+        async def refund(self, hits: Any, *, now: float) -> None:
+            return None
+
+    async def main() -> tuple[int, int]:
+        limiter = SlowLimiter()
+        throttle = LoginThrottle(base, limiter)  # type: ignore[arg-type]
+        pending = [
+            asyncio.create_task(throttle.begin(username=f"u{i}", host="198.51.100.1", now=0.0))
+            for i in range(5)
+        ]
+        await asyncio.sleep(0)
+        during = throttle.failures_of(address_key("198.51.100.1"))
+        limiter.gate.set()
+        attempts = await asyncio.gather(*pending)
+        return during, attempts[0].priority()
+
+    during, after = asyncio.run(main())
+    assert during == 5
+    assert after == 5
