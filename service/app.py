@@ -35,6 +35,7 @@ from service.routes import admin, auth, health, me, page, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
+from service.throttle import LoginThrottle
 
 __all__ = ["MAX_BODY_BYTES", "app_from_env", "create_app"]
 
@@ -76,7 +77,8 @@ def create_app(
     reporter = SeenReporter(window) if accepted else None
     owns_stores = stores is None
     stores = stores or open_stores(settings)
-    hasher = hasher or PasswordHasher(settings.argon2)
+    owns_hasher = hasher is None
+    hasher = hasher or PasswordHasher(settings.argon2, max_waiting=settings.argon2_queue)
     services = Services(
         settings=settings,
         fmt=fmt,
@@ -88,6 +90,7 @@ def create_app(
         ),
         accounts=Accounts(stores=stores, hasher=hasher, clock=clock),
         clock=clock,
+        throttle=LoginThrottle(settings, stores.rate_limiter),
     )
 
     async def start_stores() -> None:
@@ -97,13 +100,15 @@ def create_app(
         if reporter is not None:
             await reporter.start()
 
-    async def stop_stores() -> None:
+    async def shut_down() -> None:
         if reporter is not None:
             await reporter.stop()
         if reloader is not None:
             await reloader.stop()
         if owns_stores:
             await stores.shutdown()
+        if owns_hasher:
+            hasher.close()
 
     return Litestar(
         route_handlers=[
@@ -119,7 +124,7 @@ def create_app(
         state=State({"services": services}),
         exception_handlers=exception_handlers,
         on_startup=[start_stores],
-        on_shutdown=[stop_stores],
+        on_shutdown=[shut_down],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="tokenbench",

@@ -13,6 +13,7 @@ from service.settings import Settings
 from service.stores.base import (
     ADMIN_ROLE,
     ActorNotAdmin,
+    Hit,
     LastAdmin,
     RateLimited,
     RateLimiter,
@@ -35,6 +36,7 @@ from service.stores.sql import SqlRateLimiter, SqlSessionStore, SqlUserStore, cr
 __all__ = [
     "ADMIN_ROLE",
     "ActorNotAdmin",
+    "Hit",
     "LastAdmin",
     "RateLimited",
     "RateLimiter",

@@ -27,6 +27,9 @@ def test_defaults_are_those_of_the_design() -> None:
     assert (settings.access_ttl, settings.refresh_ttl, settings.leeway) == (900, 7 * 24 * 3600, 30)
     assert settings.refresh_grace == 10
     assert settings.login_rate_limit == RateLimit(count=10, period=60)
+    assert settings.login_address_rate_limit == RateLimit(count=30, period=60)
+    assert settings.login_account_rate_limit == RateLimit(count=100, period=3600)
+    assert settings.argon2_queue == 8
     assert (settings.issuer, settings.audience) == (None, None)
     assert settings.cookie_secure is True
     assert settings.accept_formats == ()
@@ -52,6 +55,9 @@ def test_every_variable_is_read() -> None:
             "TOKENBENCH_LEEWAY": "0",
             "TOKENBENCH_REFRESH_GRACE": "0",
             "TOKENBENCH_LOGIN_RATE_LIMIT": "5/second",
+            "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "20/hour",
+            "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "50/day",
+            "TOKENBENCH_ARGON2_QUEUE": "0",
             "TOKENBENCH_ISSUER": "https://auth.example",
             "TOKENBENCH_AUDIENCE": "api.example",
             "TOKENBENCH_COOKIE_SECURE": "true",
@@ -73,6 +79,9 @@ def test_every_variable_is_read() -> None:
         0,
     )
     assert settings.login_rate_limit == RateLimit(count=5, period=1)
+    assert settings.login_address_rate_limit == RateLimit(count=20, period=3600)
+    assert settings.login_account_rate_limit == RateLimit(count=50, period=86400)
+    assert settings.argon2_queue == 0
     assert settings.policy.issuer == "https://auth.example"
     assert settings.policy.audience == "api.example"
     assert (settings.argon2.time_cost, settings.argon2.memory_cost, settings.argon2.parallelism) == (
@@ -97,6 +106,8 @@ def test_secrets_never_show_in_repr() -> None:
 
 def test_rate_limit_off_disables_it() -> None:
     assert Settings.from_env({"TOKENBENCH_LOGIN_RATE_LIMIT": "off"}).login_rate_limit is None
+    assert Settings.from_env({"TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "OFF"}).login_address_rate_limit is None
+    assert Settings.from_env({"TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "off"}).login_account_rate_limit is None
 
 
 BAD_VALUES = [
@@ -128,6 +139,13 @@ BAD_VALUES = [
     ("TOKENBENCH_LOGIN_RATE_LIMIT", "10"),
     ("TOKENBENCH_LOGIN_RATE_LIMIT", "0/minute"),
     ("TOKENBENCH_LOGIN_RATE_LIMIT", "10/fortnight"),
+    ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "30"),
+    ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "0/minute"),
+    ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "100/week"),
+    ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "-1/hour"),
+    ("TOKENBENCH_ARGON2_QUEUE", "-1"),
+    ("TOKENBENCH_ARGON2_QUEUE", "10001"),
+    ("TOKENBENCH_ARGON2_QUEUE", "many"),
     ("TOKENBENCH_COOKIE_SECURE", "maybe"),
     ("TOKENBENCH_ARGON2_TIME_COST", "0"),
     ("TOKENBENCH_ARGON2_MEMORY_COST", "4"),
@@ -169,6 +187,8 @@ def test_a_bad_value_is_one_line_naming_the_variable(variable: str, value: str) 
         ("TOKENBENCH_COOKIE_SECURE", "false"),
         ("TOKENBENCH_ARGON2_MEMORY_COST", "1024"),
         ("TOKENBENCH_ARGON2_TIME_COST", "1"),
+        ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "off"),
+        ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "off"),
     ],
 )
 def test_production_refuses_development_conveniences(variable: str, value: str) -> None:
