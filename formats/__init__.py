@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formats._ring import MAX_TOKEN_CHARS
 from formats.base import Clock, FormatName, Kind, TokenFormat
 from formats.claims import ClaimPolicy, Claims, check_claims
 from formats.errors import (
@@ -29,6 +30,7 @@ from formats.registry import FORMATS
 
 __all__ = [
     "FORMATS",
+    "MAX_TOKEN_CHARS",
     "ClaimPolicy",
     "Claims",
     "Clock",

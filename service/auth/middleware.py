@@ -20,15 +20,15 @@ from litestar.enums import ScopeType
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from formats import Kind, TokenFormat
+from formats import MAX_TOKEN_CHARS, Kind, TokenFormat
 from service.errors import InvalidToken, MissingCredentials
 
 __all__ = ["EXCLUDE_FROM_AUTH", "MAX_CREDENTIAL_BYTES", "BearerAuthMiddleware"]
 
 EXCLUDE_FROM_AUTH: Final = "exclude_from_auth"
-MAX_CREDENTIAL_BYTES: Final = 8192
-"""An ``Authorization`` or ``Cookie`` header longer than this is refused unparsed (the formats' own token
-cap is the same 8 KiB)."""
+MAX_CREDENTIAL_BYTES: Final = MAX_TOKEN_CHARS
+"""An ``Authorization`` or ``Cookie`` header longer than this is refused unparsed: the formats' own token
+cap, so no header the formats would refuse anyway is parsed."""
 
 _AUTHORIZATION: Final = b"authorization"
 
