@@ -15,8 +15,11 @@ Variables (default; accepted values):
 * ``TOKENBENCH_ACCESS_TTL`` (``900``) and ``TOKENBENCH_REFRESH_TTL`` (``604800``): positive integer seconds
 * ``TOKENBENCH_LEEWAY`` (``30``; 0..300 seconds)
 * ``TOKENBENCH_REFRESH_GRACE`` (``10``; 0..300 seconds, 0 = strict)
-* ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``)
-* ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set)
+* ``TOKENBENCH_SESSION_MAX_AGE`` (``2592000`` = 30 days; at least ``TOKENBENCH_REFRESH_TTL``): how long a
+  refresh family may live from its login, however often it is refreshed
+* ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``; production
+  refuses ``off``)
+* ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set; production requires both)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
   KiB; at least 8 per lane; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``1``)
@@ -52,6 +55,8 @@ E = TypeVar("E", bound=enum.StrEnum)
 PREFIX: Final = "TOKENBENCH_"
 DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/tokenbench.db"
 MAX_REFRESH_GRACE: Final = 300
+DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
+MAX_SESSION_MAX_AGE: Final = 10 * 365 * 24 * 3600
 _SQL_DRIVERS: Final = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
@@ -156,6 +161,7 @@ class Settings:
     refresh_ttl: int = 7 * 24 * 3600
     leeway: int = 30
     refresh_grace: int = 10
+    session_max_age: int = DEFAULT_SESSION_MAX_AGE
     login_rate_limit: RateLimit | None = DEFAULT_LOGIN_RATE_LIMIT
     issuer: str | None = None
     audience: str | None = None
@@ -167,6 +173,7 @@ class Settings:
         """Read every ``TOKENBENCH_*`` variable from ``environ``; unset or empty means the default."""
         reader = _Reader(environ)
         env = reader.choice("ENV", Environment, Environment.DEVELOPMENT)
+        refresh_ttl = reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1)
         settings = cls(
             format=reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC),
             env=env,
@@ -174,9 +181,16 @@ class Settings:
             redis_url=reader.redis_url("REDIS_URL"),
             keys_dir=Path(reader.text("KEYS_DIR") or "var/keys"),
             access_ttl=reader.integer("ACCESS_TTL", 900, low=1),
-            refresh_ttl=reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1),
+            refresh_ttl=refresh_ttl,
             leeway=reader.integer("LEEWAY", 30, low=0, high=MAX_LEEWAY),
             refresh_grace=reader.integer("REFRESH_GRACE", 10, low=0, high=MAX_REFRESH_GRACE),
+            session_max_age=reader.integer(
+                "SESSION_MAX_AGE",
+                DEFAULT_SESSION_MAX_AGE,
+                low=refresh_ttl,
+                high=MAX_SESSION_MAX_AGE,
+                low_text=f"{PREFIX}REFRESH_TTL ({refresh_ttl})",
+            ),
             login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT"),
             issuer=reader.text("ISSUER"),
             audience=reader.text("AUDIENCE"),
@@ -224,6 +238,17 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}ARGON2_MEMORY_COST", f"must be at least {floor.memory_cost} KiB in production"
         )
+    # Without them a token of another deployment sharing a key (or a copied key ring) is accepted here.
+    if settings.issuer is None:
+        raise SettingsError(
+            f"{PREFIX}ISSUER", "must be set when TOKENBENCH_ENV=production (e.g. https://auth.example.com)"
+        )
+    if settings.audience is None:
+        raise SettingsError(
+            f"{PREFIX}AUDIENCE", "must be set when TOKENBENCH_ENV=production (e.g. api.example.com)"
+        )
+    if settings.login_rate_limit is None:
+        raise SettingsError(f"{PREFIX}LOGIN_RATE_LIMIT", "cannot be off when TOKENBENCH_ENV=production")
 
 
 class _Reader:
@@ -246,15 +271,22 @@ class _Reader:
             allowed = ", ".join(member.value for member in enum_type)
             raise SettingsError(PREFIX + name, f"must be one of {allowed}", value) from None
 
-    def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int, *, low: int, high: int | None = None, low_text: str | None = None
+    ) -> int:
         value = self.text(name)
         if value is None:
+            if default < low:
+                raise SettingsError(
+                    PREFIX + name, f"must be set to at least {low_text or low} (default {default})"
+                )
             return default
+        problem = _range_text(low, high, low_text)
         if not re.fullmatch(r"[0-9]{1,10}", value):
-            raise SettingsError(PREFIX + name, _range_text(low, high), value)
+            raise SettingsError(PREFIX + name, problem, value)
         number = int(value)
         if number < low or (high is not None and number > high):
-            raise SettingsError(PREFIX + name, _range_text(low, high), value)
+            raise SettingsError(PREFIX + name, problem, value)
         return number
 
     def boolean(self, name: str, *, default: bool) -> bool:
@@ -318,7 +350,9 @@ class _Reader:
         return Secret(value, shown=shown)
 
 
-def _range_text(low: int, high: int | None) -> str:
+def _range_text(low: int, high: int | None, low_text: str | None = None) -> str:
+    if low_text is not None:
+        return f"must be an integer of seconds from {low_text} to {high}"
     if high is None:
         return "must be a positive integer" if low == 1 else f"must be an integer >= {low}"
     return f"must be an integer between {low} and {high}"

@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from service.private_files import create_owner_only
 from service.stores.base import (
     RateLimited,
     Rotation,
@@ -107,7 +108,7 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_owner_only(Path(parsed.database))  # before SQLite creates it 0644 (its -wal/-shm follow)
         engine = create_async_engine(url, pool_size=8, max_overflow=16, pool_timeout=30)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

@@ -104,6 +104,8 @@ def test_serve_prints_the_refusal_the_suite_records(tmp_path: Path) -> None:
         **os.environ,
         "TOKENBENCH_FORMAT": "jwt-hs256",
         "TOKENBENCH_ENV": "production",
+        "TOKENBENCH_ISSUER": "https://tokenbench.test",
+        "TOKENBENCH_AUDIENCE": "tokenbench.test",
         "TOKENBENCH_KEYS_DIR": str(keys),
         "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
     }
