@@ -10,6 +10,7 @@ and joserfc.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import abstractmethod
 from typing import Any, ClassVar, Final, TypeVar
@@ -28,7 +29,7 @@ from formats.errors import (
     TokenWrongKind,
 )
 
-__all__ = ["JWT_TYP", "JwtFormat", "header_segment"]
+__all__ = ["JWT_TYP", "JwtFormat", "header_segment", "jwk_bytes", "jwk_thumbprint", "parse_jwk"]
 
 JWT_TYP: Final = {Kind.ACCESS: "at+jwt", Kind.REFRESH: "rt+jwt"}
 _KIND_OF_TYP: Final = {typ: kind for kind, typ in JWT_TYP.items()}
@@ -121,6 +122,12 @@ class JwtFormat(RingFormat[VK]):
             raise TokenWrongKind(f"expected a {kind} token")
         claims = claims_from_jwt(b64url_decode(payload))
         return check_claims(claims, kind=kind, policy=self._policy, now=self._clock())
+
+
+def jwk_thumbprint(members: dict[str, str]) -> str:
+    """RFC 7638 thumbprint of the required members (sorted, no spaces): base64url of their SHA-256."""
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return b64url_encode(hashlib.sha256(canonical).digest())
 
 
 def parse_jwk(text: str, *, source: str, kty: str, alg: str, fix: str) -> tuple[str, dict[str, Any]]:

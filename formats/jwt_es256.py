@@ -12,10 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from formats._codec import b64url_encode
-from formats._jwt_common import JwtFormat, jwk_bytes, parse_jwk
+from formats._jwt_common import JwtFormat, jwk_bytes, jwk_thumbprint, parse_jwk
 from formats.base import FormatName
 from formats.errors import KeyConfigError, TokenBadSignature
-from formats.jwt_hs256 import jwk_thumbprint
 
 __all__ = ["JwtEs256"]
 

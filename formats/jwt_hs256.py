@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
-from base64 import urlsafe_b64encode
 from typing import Any, ClassVar, Final
 
 from formats._codec import b64url_encode
-from formats._jwt_common import JwtFormat, jwk_bytes, parse_jwk
+from formats._jwt_common import JwtFormat, jwk_bytes, jwk_thumbprint, parse_jwk
 from formats._ring import refuse_text_secret
 from formats.base import FormatName
 from formats.errors import KeyConfigError, TokenBadSignature
@@ -22,12 +20,6 @@ _FIX: Final = "generate a random one with `tokenbench keys generate --format jwt
 _DER_EC_PUBLIC_KEY: Final = bytes.fromhex(
     "3059301306072a8648ce3d0201"
 )  # SEQUENCE { SEQUENCE { id-ecPublicKey
-
-
-def jwk_thumbprint(members: dict[str, str]) -> str:
-    """RFC 7638 thumbprint of the required members, base64url of SHA-256."""
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-    return urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
 def check_secret(secret: bytes, *, source: str) -> bytes:
