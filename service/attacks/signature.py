@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from formats import FormatName, forge
+from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import DROP, Context
 from service.attacks.model import (
@@ -163,8 +164,9 @@ def key_confusion(ctx: Context) -> Iterator[Probe]:
     )
 
 
-def _hs256_jwk(secret: bytes, kid: str) -> str:
-    return json.dumps({"kty": "oct", "alg": "HS256", "kid": kid, "k": forge.b64u(secret)})
+def _hs256_jwk(secret: bytes) -> str:
+    jwk = {"kty": "oct", "k": forge.b64u(secret)}
+    return json.dumps({**jwk, "alg": "HS256", "kid": thumbprint_of(jwk)})
 
 
 def _hmac_key_check(secret: bytes) -> object:
@@ -188,7 +190,7 @@ def key_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
         yield StartupCase(
             f"jwt-hs256 service, secret = the ES256 public key ({spelling})",
             HS256,
-            files={"jwt-hs256/es256-public.jwk": _hs256_jwk(secret, "es256-public")},
+            files={"jwt-hs256/es256-public.jwk": _hs256_jwk(secret)},
             library=partial(_hmac_key_check, secret),
             library_expect=recorded.get(spelling, REJECTS),
         )
@@ -261,11 +263,11 @@ def curve_mismatch_startup(name: FormatName) -> Iterator[StartupCase]:
     if name is not ES256:
         return
     for curve, crv in ((ec.SECP384R1(), "P-384"), (ec.SECP256K1(), "secp256k1")):
-        jwk = attacker.ec_jwk(ec.generate_private_key(curve), kid=f"wrong-{crv}", private=True, crv=crv)
+        jwk = attacker.ec_jwk(ec.generate_private_key(curve), kid="", private=True, crv=crv)
         yield StartupCase(
             f"jwt-es256 key on {crv}",
             ES256,
-            files={f"jwt-es256/{crv}.jwk": json.dumps(jwk)},
+            files={f"jwt-es256/{crv}.jwk": json.dumps({**jwk, "kid": thumbprint_of(jwk)})},
             library=partial(_es256_curve_check, curve),
             library_expect=REJECTS,
         )

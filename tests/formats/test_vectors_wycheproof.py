@@ -23,6 +23,7 @@ import pytest
 
 from formats import TokenBadSignature
 from formats._codec import b64url_encode
+from formats._jwt_common import thumbprint_of
 from formats.jwt_es256 import JwtEs256
 from formats.paseto_v4_public import PasetoV4Public, ed25519_verify
 
@@ -52,7 +53,8 @@ def test_every_wycheproof_vector_is_labelled_valid_or_invalid() -> None:
 def p256_jwk(public_key: dict[str, Any]) -> str:
     assert public_key["curve"] == "secp256r1"
     x, y = (int(public_key[c], 16).to_bytes(32, "big") for c in ("wx", "wy"))
-    return json.dumps({"kty": "EC", "crv": "P-256", "x": b64url_encode(x), "y": b64url_encode(y), "kid": "w"})
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64url_encode(x), "y": b64url_encode(y)}
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
 
 
 @pytest.fixture(scope="module")
