@@ -28,6 +28,7 @@ from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
 from service.keyring import load_format
 from service.passwords import PasswordHasher
+from service.request import StrictJsonRequest
 from service.routes import admin, auth, health, me, well_known
 from service.services import Services
 from service.settings import Settings
@@ -93,6 +94,7 @@ def create_app(
         on_startup=[start_stores],
         on_shutdown=[stop_stores],
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=StrictJsonRequest,
         openapi_config=OpenAPIConfig(
             title="tokenbench",
             version=_version(),

@@ -6,6 +6,7 @@ Every error body is ``{"status_code", "detail", "code"}``; ``code`` is stable an
 status   code                                        ``WWW-Authenticate``
 =======  ==========================================  ==================================================
 400      ``invalid_request``                         -
+400      ``duplicate_key`` (a JSON key twice)        -
 401      ``missing_credentials``                     ``Bearer``
 401      ``token_*`` of :mod:`formats.errors`          ``Bearer error="invalid_token"``
 401      ``token_revoked`` (store: revoked, reused)  ``Bearer error="invalid_token"``
