@@ -329,6 +329,10 @@ class ServiceApi(Protocol):
         """``POST /auth/logout`` with ``token`` as the refresh cookie."""
         ...
 
+    def logout_with(self, *tokens: str) -> tuple[Reply, bool]:
+        """``POST /auth/logout`` with one refresh cookie per token; the reply, and whether it expires them."""
+        ...
+
     def logout_all(self, access: str) -> Reply:
         """``POST /auth/logout-all`` with ``access`` as the bearer token."""
         ...

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from formats import FormatName, Kind
 from service.app import create_app
+from service.auth.credentials import HOST_REFRESH_COOKIE
 from service.auth.roles import Role
 from service.settings import RateLimit, Secret, Settings
 from service.stores import Stores
@@ -111,13 +112,16 @@ def login(test_client: TestClient, name: str):
     return test_client.post("/auth/login", json={"username": name, "password": f"{name}-password"})
 
 
+COOKIE = HOST_REFRESH_COOKIE  # the apps here are https with TOKENBENCH_COOKIE_SECURE at its default
+
+
 def refresh_cookie(test_client: TestClient) -> str:
-    return test_client.cookies.get("refresh_token", domain="tokenbench.test", path="/auth")
+    return test_client.cookies.get(COOKIE.name, domain="tokenbench.test", path=COOKIE.path)
 
 
 def refresh_with(test_client: TestClient, token: str):
     test_client.cookies.clear()
-    test_client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
+    test_client.cookies.set(COOKIE.name, token, domain="tokenbench.test", path=COOKIE.path)
     return test_client.post("/auth/refresh")
 
 

@@ -101,7 +101,7 @@ def test_no_input_produces_a_5xx(api, tokens: dict[str, str], data: st.DataObjec
         )
     )
     if cookie is not None:
-        headers["Cookie"] = f"refresh_token={cookie}"
+        headers["Cookie"] = f"{api.cookie.name}={cookie}"
     headers["Content-Type"] = data.draw(
         st.sampled_from(
             ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
