@@ -93,11 +93,13 @@ class Rotation(msgspec.Struct, frozen=True, kw_only=True):
 
     ``winner`` is true when this call moved the family forward (its successor is now current). Otherwise
     it was a retry of the token just rotated, within the grace window, and ``sealed_successor`` is the
-    successor the winner stored: the caller unseals it and returns the very same token.
+    successor the winner stored: the caller unseals it and returns the very same token. ``expires_at`` is
+    when the family now ends: the successor's expiry, or the family's absolute end if that comes first.
     """
 
     winner: bool
     sealed_successor: bytes
+    expires_at: float
 
 
 class UserStore(Protocol):
@@ -149,6 +151,7 @@ class SessionStore(Protocol):
         expires_at: float,
         now: float,
         grace: int,
+        max_age: float,
     ) -> Rotation:
         """Replace the family's current token ``presented_jti`` by ``successor_jti``, atomically.
 
@@ -156,7 +159,9 @@ class SessionStore(Protocol):
         later retry, that presents the token rotated at most ``grace`` seconds ago gets the winner's
         sealed successor. Any other presented token of the family is reuse: the family is revoked and
         :class:`SessionReused` raised. An unknown, expired or revoked family raises
-        :class:`SessionRevoked`.
+        :class:`SessionRevoked`; so does a family that started ``max_age`` seconds or more before ``now``
+        (its login is too old, however often it was refreshed), which is revoked on the way. The family's
+        new expiry is ``expires_at`` or ``started + max_age``, whichever comes first.
         """
         ...
 

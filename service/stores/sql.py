@@ -248,30 +248,41 @@ class SqlSessionStore(_SqlStore):
         expires_at: float,
         now: float,
         grace: int,
+        max_age: float,
     ) -> Rotation:
         """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`."""
+        deadline = sessions.c.created_at + max_age
         async with self._begin() as conn:
-            won = await conn.execute(
-                update(sessions)
-                .where(
-                    sessions.c.family == family,
-                    sessions.c.current_jti == presented_jti,
-                    sessions.c.revoked_at.is_(None),
-                    sessions.c.expires_at > now,
+            won = (
+                await conn.execute(
+                    update(sessions)
+                    .where(
+                        sessions.c.family == family,
+                        sessions.c.current_jti == presented_jti,
+                        sessions.c.revoked_at.is_(None),
+                        sessions.c.expires_at > now,
+                        deadline > now,
+                    )
+                    .values(
+                        previous_jti=presented_jti,
+                        current_jti=successor_jti,
+                        ver=sessions.c.ver + 1,
+                        successor_sealed=sealed_successor,
+                        rotated_at=now,
+                        expires_at=_case(deadline < expires_at, deadline, expires_at),
+                    )
+                    .returning(sessions.c.expires_at)
                 )
-                .values(
-                    previous_jti=presented_jti,
-                    current_jti=successor_jti,
-                    ver=sessions.c.ver + 1,
-                    successor_sealed=sealed_successor,
-                    rotated_at=now,
-                    expires_at=expires_at,
-                )
-            )
-        if won.rowcount == 1:
-            return Rotation(winner=True, sealed_successor=sealed_successor)
+            ).first()
+        if won is not None:
+            return Rotation(winner=True, sealed_successor=sealed_successor, expires_at=won.expires_at)
         record = await self._row(family)
-        if record is None or record.revoked_at is not None or record.expires_at <= now:
+        if record is None or record.revoked_at is not None:
+            raise SessionRevoked(family)
+        if record.created_at + max_age <= now:
+            await self._revoke(family, now=now, reason="max_age")
+            raise SessionRevoked(family)
+        if record.expires_at <= now:
             raise SessionRevoked(family)
         if (
             grace > 0
@@ -280,7 +291,9 @@ class SqlSessionStore(_SqlStore):
             and now <= record.rotated_at + grace
             and record.successor_sealed is not None
         ):
-            return Rotation(winner=False, sealed_successor=record.successor_sealed)
+            return Rotation(
+                winner=False, sealed_successor=record.successor_sealed, expires_at=record.expires_at
+            )
         await self._revoke(family, now=now, reason="reuse")
         raise SessionReused(family)
 
