@@ -23,9 +23,12 @@ from service.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from service.services import ServicesDep
 from service.stores import UserRecord
 
-__all__ = ["USERNAME_PATTERN", "UserOut", "router", "validate_username"]
+__all__ = ["USERNAME_PATTERN", "UserOut", "Username", "router", "validate_username"]
 
-USERNAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+USERNAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}(?![\s\S])"
+"""1-64 characters, the first a letter or digit. It ends with "no character follows" rather than ``$``,
+which also matches before a final newline (``"alice\n"`` passed): the lookahead means the end of the
+string in Python (msgspec, :func:`validate_username`) and in the ECMAScript regex of the OpenAPI schema."""
 _USERNAME: Final = re.compile(USERNAME_PATTERN)
 
 Username = Annotated[str, msgspec.Meta(pattern=USERNAME_PATTERN)]
@@ -64,7 +67,11 @@ class UserOut(msgspec.Struct, frozen=True):
 
 
 def validate_username(username: str) -> str:
-    """The name itself if usable, else InvalidRequest (the CLI uses the same rule)."""
+    """The name itself if usable, else InvalidRequest (the CLI uses the same rule).
+
+    Every name that enters (a login body, a path, the CLI) is checked with this one rule before any store
+    sees it, so a NUL byte, a control character or an overlong name is a 400 here, not a database error.
+    """
     if _USERNAME.match(username) is None:
         raise InvalidRequest("user name must be 1-64 of A-Z a-z 0-9 _ . @ - and start with a letter or digit")
     return username
@@ -101,6 +108,7 @@ async def create_user(data: JSONBody[NewUser], services: ServicesDep) -> UserOut
 )
 async def change_role(username: FromPath[str], data: JSONBody[RoleChange], services: ServicesDep) -> UserOut:
     """404 if unknown. A real change revokes every refresh session of the user."""
+    validate_username(username)  # a name from the path, like any other: a NUL byte is 400, not a store error
     before = await services.stores.users.get(username)
     record = await services.stores.users.set_role(username, data.role.value)
     if before is None or before.role != record.role:

@@ -27,6 +27,7 @@ from service.auth.roles import Permission, Role
 from service.auth.sessions import TokenPair
 from service.errors import InvalidCredentials
 from service.passwords import MAX_PASSWORD_CHARS
+from service.routes.admin import Username
 from service.services import Services, ServicesDep
 from service.stores import SessionRevoked
 
@@ -39,7 +40,7 @@ _OPEN: Final = {EXCLUDE_FROM_AUTH: True}
 class LoginBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """``POST /auth/login`` body."""
 
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    username: Username
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD_CHARS)]
 
 

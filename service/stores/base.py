@@ -4,9 +4,10 @@ One Protocol per concern and one module per backend (``sql.py``, ``redis.py``). 
 not race is one atomic step in the backend: :meth:`SessionStore.rotate` is a single compare-and-set (SQL
 ``UPDATE ... WHERE current_jti = :presented``, a Lua script in Redis), :meth:`RateLimiter.hit` a single
 upsert or script. Stores raise, never return flags: :class:`SessionReused` (the family is revoked by the
-time it is raised), :class:`SessionRevoked`, :class:`UserExists`, :class:`UserNotFound`, and
-:class:`StoreUnavailable` for every connection-level failure of the backend, translated in one place per
-backend.
+time it is raised), :class:`SessionRevoked`, :class:`UserExists`, :class:`UserNotFound`,
+:class:`StoreUnavailable` for every connection-level failure of the backend, and :class:`StoreRejected`
+when the backend refuses a value as data (the request's fault, not an outage), translated in one place
+per backend.
 
 Times cross this boundary as float seconds since the epoch, so every backend stores the same numbers.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "SessionRevoked",
     "SessionStore",
     "StoreError",
+    "StoreRejected",
     "StoreUnavailable",
     "UserExists",
     "UserNotFound",
@@ -40,6 +42,13 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The backend cannot be reached or failed; login and refresh fail closed (503)."""
+
+
+class StoreRejected(StoreError):
+    """The backend refused a value of the request as data; the store is fine, the request is not (400).
+
+    A NUL byte or an unencodable character in a name, a string too long for its column (SQLSTATE class 22).
+    """
 
 
 class UserExists(StoreError):

@@ -9,7 +9,8 @@ Layout (``prefix`` defaults to ``tokenbench:``): a hash ``<prefix>session:<famil
 ``<prefix>user-sessions:<username>`` of a user's families, for logout-all and role changes. The scripts
 build the set's key from the prefix, so this layout needs a single Redis (no cluster).
 
-Connection errors are translated to :class:`StoreUnavailable` in :func:`_translate`.
+Connection errors are translated to :class:`StoreUnavailable` in :func:`_translate`; a value redis-py
+cannot send (a lone surrogate, a type it refuses) to :class:`StoreRejected`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import DataError, RedisError
 
 from service.stores.base import (
     RateLimited,
@@ -28,6 +29,7 @@ from service.stores.base import (
     SessionRecord,
     SessionReused,
     SessionRevoked,
+    StoreRejected,
     StoreUnavailable,
 )
 
@@ -132,6 +134,8 @@ def connect(url: str) -> Redis:
 async def _translate() -> AsyncIterator[None]:
     try:
         yield
+    except (DataError, UnicodeError) as exc:
+        raise StoreRejected(f"redis refused a value: {type(exc).__name__}") from exc
     except (RedisError, OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
 

@@ -7,8 +7,10 @@ The same statements run on both. Notes per dialect:
 * PostgreSQL's ``UPDATE ... WHERE current_jti = :presented`` takes the row lock; a concurrent updater
   re-evaluates the condition after the winner commits and updates nothing, which is the compare-and-set.
 
-Every driver error is translated to :class:`StoreUnavailable` (or a domain error) in :func:`_translate`,
-the one place that knows SQLAlchemy's exception classes.
+Every driver error is translated in :func:`_translate`, the one place that knows SQLAlchemy's exception
+classes: a value the database refuses as data (SQLSTATE class 22, e.g. a NUL byte or a name too long
+for its column on PostgreSQL; a lone surrogate that no driver can encode) to :class:`StoreRejected`,
+anything else to :class:`StoreUnavailable` (or a domain error).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.private_files import create_owner_only
@@ -49,6 +51,7 @@ from service.stores.base import (
     SessionRecord,
     SessionReused,
     SessionRevoked,
+    StoreRejected,
     StoreUnavailable,
     UserExists,
     UserNotFound,
@@ -135,13 +138,24 @@ async def create_schema(engine: AsyncEngine) -> None:
         await conn.run_sync(metadata.create_all)
 
 
+DATA_EXCEPTION_CLASS: Final = "22"
+"""SQLSTATE class "data exception": the statement was fine, a value in it was not."""
+
+
 @asynccontextmanager
 async def _translate() -> AsyncIterator[None]:
-    """Driver and pool errors become :class:`StoreUnavailable`; domain errors pass through."""
+    """Data errors become :class:`StoreRejected`, driver and pool errors :class:`StoreUnavailable`."""
     try:
         yield
     except IntegrityError:
         raise
+    except (DataError, UnicodeError) as exc:
+        raise StoreRejected(f"the database refused a value: {type(exc).__name__}") from exc
+    except DBAPIError as exc:
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+        if sqlstate.startswith(DATA_EXCEPTION_CLASS):
+            raise StoreRejected(f"the database refused a value: SQLSTATE {sqlstate}") from exc
+        raise StoreUnavailable(f"database unavailable: {type(exc).__name__}") from exc
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"database unavailable: {type(exc).__name__}") from exc
 
