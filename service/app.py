@@ -18,8 +18,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from formats import Clock, TokenFormat
 from formats.claims import utc_now
@@ -29,7 +27,7 @@ from service.errors import exception_handlers
 from service.keyring import load_format
 from service.passwords import PasswordHasher
 from service.request import StrictJsonRequest
-from service.routes import admin, auth, health, me, well_known
+from service.routes import admin, auth, health, me, schema, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
@@ -95,22 +93,7 @@ def create_app(
         on_shutdown=[stop_stores],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StrictJsonRequest,
-        openapi_config=OpenAPIConfig(
-            title="tokenbench",
-            version=_version(),
-            description=f"One authentication service on JWT and PASETO v4; this instance: {fmt.name.value}.",
-            path="/schema",
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(
-                        type="http",
-                        scheme="bearer",
-                        bearer_format=fmt.name.value,
-                        description=f"An access token from POST /auth/login ({fmt.name.value}).",
-                    )
-                }
-            ),
-        ),
+        openapi_config=schema.openapi_config(fmt, version=_version()),
         logging_config=None,  # the tokenbench logger is configured by the process (app_from_env, CLI)
     )
 

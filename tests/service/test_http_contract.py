@@ -358,3 +358,18 @@ def test_schema_puts_the_bearer_scheme_on_protected_routes_only(api) -> None:
 def test_an_unknown_route_is_404_and_a_wrong_method_405_in_the_error_shape(api) -> None:
     assert_error(api.client.get("/nowhere"), 404, "not_found")
     assert_error(api.client.get("/auth/login"), 405, "method_not_allowed")
+
+
+def test_schema_is_json_only_with_a_csp_that_lets_nothing_run(api) -> None:
+    """No page loading third-party JavaScript on the origin of /auth/refresh (docs/service.md)."""
+    for path in ("/schema", "/schema/openapi.json"):
+        response = api.client.get(path)
+        assert response.status_code == 200
+        assert response.json()["openapi"].startswith("3.")
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+        assert response.headers["x-content-type-options"] == "nosniff"
+    for page in ("swagger", "redoc", "rapidoc", "elements", "scalar"):
+        response = api.client.get(f"/schema/{page}")
+        assert response.status_code == 404, page
+        assert "<script" not in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")

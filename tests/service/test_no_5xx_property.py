@@ -168,10 +168,11 @@ def test_a_hostile_user_name_is_a_400_wherever_a_name_enters(backend_api: Api, n
 
     login = body(username=name, password="alice-password-1")
     create = body(username=name, password="password-123", role="user")
+    promote = body(role="admin")  # a valid body: only the name in the path is wrong
     answers = {
         "login": api.client.post("/auth/login", headers=as_json, content=login),
         "create": api.client.post("/admin/users", headers=as_json, content=create),
-        "change-role": api.client.patch(f"/admin/users/{quoted}", headers=as_json, content=body(role="admin")),
+        "change-role": api.client.patch(f"/admin/users/{quoted}", headers=as_json, content=promote),
     }
     for where, response in answers.items():
         assert response.status_code == 400, (where, response.status_code, response.text)
