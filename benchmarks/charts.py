@@ -25,7 +25,7 @@ __all__ = ["cost_stack_figure", "http_figure", "sizes_figure", "verify_figure", 
 _HIGHLIGHT: Final = "#d1495b"
 _FLOOR: Final = "#8d99ae"
 _OTHER: Final = "#4a6fa5"
-_PALETTE: Final = ("#2e86ab", "#f18f01", "#6a994e", "#a23b72")
+_PALETTE: Final = ("#2e86ab", "#f18f01", "#6a994e", "#a23b72", "#5f4b8b")
 
 
 def _formats(present: set[str]) -> list[str]:
@@ -72,7 +72,13 @@ def http_figure(results: Results) -> Figure | None:
         values = [
             next((r.rps for r in service if r.format == fmt and r.route == route), 0.0) for route in routes
         ]
-        left.bar([x + i * width for x in range(len(routes))], values, width, label=fmt, color=_PALETTE[i % 4])
+        left.bar(
+            [x + i * width for x in range(len(routes))],
+            values,
+            width,
+            label=fmt,
+            color=_PALETTE[i % len(_PALETTE)],
+        )
     left.set_xticks([x + width * (len(formats) - 1) / 2 for x in range(len(routes))])
     left.set_xticklabels(
         [next(r.request for r in service if r.route == route) for route in routes], fontsize=8

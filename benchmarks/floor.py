@@ -6,6 +6,7 @@ no strict base64, no key id, no claims, no kind), so a tokenbench verify is "the
 
 * ``jwt-hs256``: ``hmac.digest`` + ``hmac.compare_digest`` (OpenSSL through the standard library).
 * ``jwt-es256``: ECDSA P-256 verify through cryptography (OpenSSL).
+* ``jwt-eddsa``: Ed25519 through PyNaCl (libsodium), the binding the format uses, as for v4.public.
 * ``paseto-v4-local``: BLAKE2b tag (hashlib) and XChaCha20 (pycryptodomex), PAE inline.
 * ``paseto-v4-public``: Ed25519 through PyNaCl (libsodium), the binding the format uses.
 """
@@ -78,6 +79,17 @@ def _es256(public: ec.EllipticCurvePublicKey) -> Verifier:
     return verify
 
 
+def _eddsa(public: bytes) -> Verifier:
+    def verify(token: str) -> dict[str, Any]:
+        signing_input, _, signature = token.rpartition(".")
+        payload = signing_input.partition(".")[2]
+        nacl.bindings.crypto_sign_open(_b64(signature) + signing_input.encode(), public)
+        claims: dict[str, Any] = _decode_json(_b64(payload))
+        return claims
+
+    return verify
+
+
 def _v4_local(key: bytes, implicit: bytes) -> Verifier:
     header = b"v4.local."
 
@@ -123,6 +135,8 @@ def floor_for(subject: Subject, kind: Kind = Kind.ACCESS) -> Verifier:
             int.from_bytes(_b64(jwk["x"]), "big"), int.from_bytes(_b64(jwk["y"]), "big"), ec.SECP256R1()
         ).public_key()
         return _es256(public)
+    if subject.name is FormatName.JWT_EDDSA:
+        return _eddsa(_b64(subject.jwk["x"]))
     if subject.name is FormatName.PASETO_V4_LOCAL:
         return _v4_local(_b64(subject.key_text.removeprefix("k4.local.")), _IMPLICIT[kind])
     secret = _b64(subject.key_text.removeprefix("k4.secret."))

@@ -15,15 +15,18 @@ from dataclasses import dataclass
 from typing import Final
 
 from benchmarks.results import HttpRow, Results, SizeRow, TokenRow
+from formats import FormatName
 
 __all__ = [
     "FORMATS",
+    "NOT_MEASURED",
     "ROUTES",
     "Table",
     "TargetCheck",
     "auth_overhead_table",
     "cost_stack",
     "cost_stack_table",
+    "formats_not_measured",
     "http_route_tables",
     "login_load_table",
     "me_throughput_table",
@@ -35,7 +38,9 @@ __all__ = [
     "verify_tables",
 ]
 
-FORMATS: Final = ("jwt-hs256", "jwt-es256", "paseto-v4-local", "paseto-v4-public")
+FORMATS: Final = tuple(name.value for name in FormatName)
+"""Every format, in ``FormatName`` order: a new format appears in every table at once."""
+NOT_MEASURED: Final = "not measured in this run"
 """Table order: the flag names, as everywhere else."""
 
 ROUTES: Final = {
@@ -466,9 +471,15 @@ def sizes_table(results: Results) -> Table:
 # --- targets --------------------------------------------------------------------------------------------
 
 
+def formats_not_measured(results: Results) -> list[str]:
+    """Formats with no row at all in ``results`` (a run older than the format, or one that skipped it)."""
+    present = {r.format for rows in (results.token, results.http, results.sizes) for r in rows}
+    return [f for f in FORMATS if f not in present]
+
+
 def target_checks(results: Results) -> list[TargetCheck]:
     """Every target of the formats and benchmark issues, measured or marked as not measured."""
-    checks = []
+    checks = [TargetCheck("every target", fmt, NOT_MEASURED, None) for fmt in formats_not_measured(results)]
     for fmt in FORMATS:
         verify = _token(results, fmt, "verify", "tokenbench")
         floor = _floor(results, fmt)
@@ -606,6 +617,13 @@ def _header(results: Results) -> list[str]:
         f"* **token level**: {meta.token_method}",
         f"* **request level**: {meta.http_method}",
     ]
+    missing = formats_not_measured(results)
+    if missing:
+        names = ", ".join(f"`{f}`" for f in missing)
+        lines.append(
+            f"* **{NOT_MEASURED}**: {names} (the run predates the format or skipped it); the tables below "
+            "have no rows for it, and no figure on this page speaks for it"
+        )
     return lines
 
 

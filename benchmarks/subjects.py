@@ -74,7 +74,7 @@ def flip_signature_bit(token: str, name: FormatName) -> str:
     The character changed is inside the last 64 bytes of the signed body, away from the final character
     (whose low bits may be unused padding bits), so the result is still canonical base64url.
     """
-    if name in (FormatName.JWT_HS256, FormatName.JWT_ES256):
+    if name.value.startswith("jwt-"):
         end = len(token)
     else:
         end = token.index(".", len("v4.public.")) if token.count(".") == 3 else len(token)

@@ -1,4 +1,4 @@
-"""tokenbench token formats: one protocol, four formats, one error tree, one claim check.
+"""tokenbench token formats: one protocol, five formats, one error tree, one claim check.
 
     >>> from formats import FormatName, Kind, ephemeral
     >>> fmt = ephemeral(FormatName.PASETO_V4_PUBLIC)

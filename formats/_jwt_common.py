@@ -1,4 +1,4 @@
-"""JWS compact glue shared by ``jwt-hs256`` and ``jwt-es256``.
+"""JWS compact glue shared by ``jwt-hs256``, ``jwt-es256`` and ``jwt-eddsa``.
 
 Issuing goes through pyjwt. Verifying is this module's own few lines, because it is the hot path and
 because it must be stricter than pyjwt (which accepts ``=`` padding on the signature segment and

@@ -153,6 +153,16 @@ class RingFormat(Generic[K]):
         return cls.parse_key(key_text, source=source)[0]
 
     @classmethod
+    def _public_bytes(cls, key: K) -> bytes | None:  # noqa: ARG003 - symmetric formats have none
+        """The raw public key of ``key`` (None for symmetric formats), to refuse it as another's secret."""
+        return None
+
+    @classmethod
+    def key_public_bytes_of(cls, key_text: str, *, source: str) -> bytes | None:
+        """The raw public key of ``key_text`` (None if symmetric), validating it on the way."""
+        return cls._public_bytes(cls.parse_key(key_text, source=source)[1])
+
+    @classmethod
     def key_material_of(cls, key_text: str, *, source: str) -> bytes | None:
         """The secret bytes of ``key_text`` (None if it holds no secret), validating it on the way."""
         return cls._material(cls.parse_key(key_text, source=source)[1])

@@ -29,6 +29,7 @@ class FormatName(enum.StrEnum):
 
     JWT_HS256 = "jwt-hs256"
     JWT_ES256 = "jwt-es256"
+    JWT_EDDSA = "jwt-eddsa"
     PASETO_V4_LOCAL = "paseto-v4-local"
     PASETO_V4_PUBLIC = "paseto-v4-public"
 
@@ -66,6 +67,11 @@ class TokenFormat(Protocol):
     @classmethod
     def key_material_of(cls, key_text: str, *, source: str) -> bytes | None:
         """The secret bytes of a key-file text (None for a public key); used to refuse shared keys."""
+        ...
+
+    @classmethod
+    def key_public_bytes_of(cls, key_text: str, *, source: str) -> bytes | None:
+        """The raw public key of a key-file text (None for a symmetric key); a secret must never equal one."""
         ...
 
     @property

@@ -191,8 +191,28 @@ def claims_from_jwt(raw: bytes) -> Claims:
     return _CLAIMS_FROM_NUMERICDATE.decode(raw)
 
 
+def _whole_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) if moment.microsecond else moment
+
+
 def claims_to_paseto(claims: Claims) -> bytes:
-    """The PASETO payload: RFC 3339 times (``Z`` for UTC), absent optional claims omitted."""
+    """The PASETO payload: RFC 3339 times at whole seconds (``Z`` for UTC), absent optional claims omitted.
+
+    Times are rounded down to the second, as the JWT formats' NumericDate integers are, so the same claims
+    give tokens of the same size in every format whatever the clock's microseconds (``...T05:51:28Z``, not
+    ``...T05:51:28.707747Z``). Verify still reads fractional seconds from other issuers.
+    """
+    if (
+        claims.iat.microsecond
+        or claims.exp.microsecond
+        or (claims.nbf is not None and claims.nbf.microsecond)
+    ):
+        claims = msgspec.structs.replace(
+            claims,
+            iat=_whole_second(claims.iat),
+            nbf=None if claims.nbf is None else _whole_second(claims.nbf),
+            exp=_whole_second(claims.exp),
+        )
     return _encode(claims)
 
 

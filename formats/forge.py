@@ -42,9 +42,11 @@ __all__ = [
     "b64u_lenient",
     "ecdsa_signer",
     "ed25519_secret",
+    "ed25519_signer",
     "hmac_signer",
     "json_bytes",
     "jwk_ec_private_key",
+    "jwk_okp_seed",
     "jwk_secret",
     "jws",
     "jws_split",
@@ -128,6 +130,11 @@ def ecdsa_signer(
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
     return sign
+
+
+def ed25519_signer(key: bytes) -> Signer:
+    """Ed25519 (the JWS ``EdDSA`` signature of RFC 8037) with a 32-byte seed or 64-byte secret key."""
+    return lambda signing_input: _ed25519_sign(key, signing_input)
 
 
 def jws(
@@ -269,6 +276,11 @@ def jwk_ec_private_key(text: str) -> ec.EllipticCurvePrivateKey:
     jwk = json.loads(text)
     d = int.from_bytes(b64u_lenient(jwk["d"]), "big")
     return ec.derive_private_key(d, ec.SECP256R1())
+
+
+def jwk_okp_seed(text: str) -> bytes:
+    """The 32-byte Ed25519 seed ``d`` of an ``OKP`` JWK (a jwt-eddsa key file)."""
+    return b64u_lenient(json.loads(text)["d"])
 
 
 def paserk_bytes(text: str) -> bytes:

@@ -30,7 +30,11 @@ __all__ = ["InspectError", "Part", "TokenReport", "explain"]
 
 NOT_VERIFIED: Final = "decoded without a key: signature, expiry and claims are NOT checked"
 
-_JWT_FORMATS: Final = {"HS256": FormatName.JWT_HS256, "ES256": FormatName.JWT_ES256}
+_JWT_FORMATS: Final = {
+    "HS256": FormatName.JWT_HS256,
+    "ES256": FormatName.JWT_ES256,
+    "EdDSA": FormatName.JWT_EDDSA,
+}
 _JWT_KINDS: Final = {"at+jwt": Kind.ACCESS, "rt+jwt": Kind.REFRESH}
 _JWT_HEADER: Final = frozenset({"alg", "kid", "typ"})
 _PASETO_FORMATS: Final = {"v4.local.": FormatName.PASETO_V4_LOCAL, "v4.public.": FormatName.PASETO_V4_PUBLIC}
@@ -141,7 +145,7 @@ def _explain_jws(token: str, segments: list[str], notes: list[str]) -> TokenRepo
     alg = header.get("alg")
     name = _JWT_FORMATS.get(alg) if isinstance(alg, str) else None
     if name is None:
-        raise InspectError(f"JWS with alg {alg!r}: tokenbench's JWT formats are HS256 and ES256")
+        raise InspectError(f"JWS with alg {alg!r}: tokenbench's JWT formats are {', '.join(_JWT_FORMATS)}")
     payload_bytes = _decode(payload_segment, "JWS payload segment")
     claims = _json_object(payload_bytes, "JWS payload")
     signature = _decode(signature_segment, "JWS signature segment")

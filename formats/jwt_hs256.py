@@ -20,6 +20,7 @@ _FIX: Final = "generate a random one with `tokenbench keys generate --format jwt
 _DER_EC_PUBLIC_KEY: Final = bytes.fromhex(
     "3059301306072a8648ce3d0201"
 )  # SEQUENCE { SEQUENCE { id-ecPublicKey
+_DER_ED25519_PUBLIC_KEY: Final = bytes.fromhex("302a300506032b6570032100")  # SPKI { id-Ed25519 }, 32 bytes
 
 
 def check_secret(secret: bytes, *, source: str) -> bytes:
@@ -33,6 +34,11 @@ def check_secret(secret: bytes, *, source: str) -> bytes:
     if secret.startswith(_DER_EC_PUBLIC_KEY) or (len(secret) == 65 and secret[0] == 4):
         raise KeyConfigError(
             f"{source}: HS256 secret is an EC public key (DER or raw point); "
+            f"a public key must never be an HMAC secret; {_FIX}"
+        )
+    if secret.startswith(_DER_ED25519_PUBLIC_KEY) and len(secret) == len(_DER_ED25519_PUBLIC_KEY) + 32:
+        raise KeyConfigError(
+            f"{source}: HS256 secret is an Ed25519 public key (DER); "
             f"a public key must never be an HMAC secret; {_FIX}"
         )
     refuse_text_secret(secret, source=source, what="HS256 secret", fix=_FIX)

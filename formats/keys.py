@@ -42,8 +42,10 @@ def refuse_shared_key_material(keys_dir: Path, name: FormatName | str) -> None:
 
     The same 32 bytes as an HS256 secret and a v4.local key (or a P-256 scalar, or an Ed25519 seed) tie the
     formats together: recovering or misusing the key in one breaks the other (catalog
-    CROSS-FORMAT-KEY-REUSE; PASETO "key = material + parameters"). Other formats' unreadable files are
-    their own start-up's problem and are skipped here.
+    CROSS-FORMAT-KEY-REUSE; PASETO "key = material + parameters"). A secret that equals another format's
+    public key (an Ed25519 public key's 32 raw bytes as the HS256 secret after a format flag flip, catalog
+    JWT-KEYCONF-ES-HS) is refused too: its bytes look as random as a secret's, so only the keys beside it can
+    tell. Other formats' unreadable files are their own start-up's problem and are skipped here.
     """
     fmt = FORMATS[FormatName(name)]
     ours: dict[bytes, Path] = {}
@@ -56,7 +58,9 @@ def refuse_shared_key_material(keys_dir: Path, name: FormatName | str) -> None:
             continue
         for path in key_files(keys_dir, other_name, other.key_file_suffix):
             try:
-                material = other.key_material_of(read_key_text(path), source=str(path))
+                text = read_key_text(path)
+                material = other.key_material_of(text, source=str(path))
+                public = other.key_public_bytes_of(text, source=str(path))
             except KeyConfigError:
                 continue
             if material is not None and material in ours:
@@ -64,4 +68,10 @@ def refuse_shared_key_material(keys_dir: Path, name: FormatName | str) -> None:
                     f"{ours[material]}: holds the same key bytes as {path}; a key belongs to one format, "
                     f"so generate a separate one with `tokenbench keys rotate --format {fmt.name.value}` "
                     "and delete the shared file"
+                )
+            if public is not None and public in ours:
+                raise KeyConfigError(
+                    f"{ours[public]}: holds the public key of {path} as a secret (anyone can read a public "
+                    f"key, so anyone could forge with it); generate a secret with "
+                    f"`tokenbench keys rotate --format {fmt.name.value}` and delete this file"
                 )

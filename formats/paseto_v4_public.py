@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 import nacl.bindings
-import nacl.exceptions
 import pyseto
 
 from formats._codec import b64url_encode
+from formats._ed25519 import ed25519_verify
 from formats._paseto_common import PasetoFormat, pae, parse_paserk, paserk_id
 from formats.base import FormatName
 from formats.errors import KeyConfigError, TokenMalformed
@@ -34,20 +34,6 @@ class Ed25519Key:
     def public_paserk(self) -> str:
         """``k4.public.<base64url>``."""
         return "k4.public." + b64url_encode(self.public)
-
-
-def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
-    """Ed25519 (RFC 8032) through libsodium: True only for a 64-byte signature valid over ``message``.
-
-    The one Ed25519 check of the project; the Wycheproof Ed25519 vectors go through it.
-    """
-    if len(signature) != _SIG:
-        return False
-    try:
-        nacl.bindings.crypto_sign_open(signature + message, public)
-    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-        return False
-    return True
 
 
 def verify_signature(public: bytes, body: bytes, footer: bytes, implicit: bytes) -> bytes | None:
@@ -95,6 +81,10 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
     @classmethod
     def _material(cls, key: Ed25519Key) -> bytes | None:
         return None if key.secret is None else key.secret[:32]
+
+    @classmethod
+    def _public_bytes(cls, key: Ed25519Key) -> bytes:
+        return key.public
 
     def _check_signing_key(self, key: Ed25519Key) -> None:
         if key.secret is None:

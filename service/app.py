@@ -21,6 +21,7 @@ from litestar.middleware import DefineMiddleware
 
 from formats import Clock, TokenFormat
 from formats.claims import utc_now
+from service.accounts import Accounts
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
@@ -61,12 +62,14 @@ def create_app(
     fmt = fmt or load_format(settings, clock=clock)
     owns_stores = stores is None
     stores = stores or open_stores(settings)
+    hasher = hasher or PasswordHasher(settings.argon2)
     services = Services(
         settings=settings,
         fmt=fmt,
         stores=stores,
-        hasher=hasher or PasswordHasher(settings.argon2),
+        hasher=hasher,
         sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
+        accounts=Accounts(stores=stores, hasher=hasher, clock=clock),
         clock=clock,
     )
 

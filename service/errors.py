@@ -14,14 +14,19 @@ status   code                                        ``WWW-Authenticate``
 401      ``token_revoked`` (store: revoked, reused)  ``Bearer error="invalid_token"``
 401      ``invalid_credentials`` (login)             ``Bearer``
 403      ``insufficient_role`` / ``_permission``     ``Bearer error="insufficient_scope"``
+403      ``role_revoked`` (admin write, see below)   ``Bearer error="insufficient_scope"``
 404      ``not_found`` / ``user_not_found``          -
 405      ``method_not_allowed``                      -
 409      ``user_exists``                             -
+409      ``last_admin``                              -
 413      ``request_too_large``                       -
 429      ``rate_limited`` (+ ``Retry-After``)        -
 503      ``store_unavailable``                       -
 500      ``internal_error`` (a bug; logged)          -
 =======  ==========================================  ==================================================
+
+``role_revoked``: the access token still says ``admin``, but the caller's current role in the database
+does not (demoted or deleted since the token was issued); admin writes check it, reads do not.
 
 A bad, expired or revoked token is 401, not 403: 401 tells the client its credentials are the problem
 (refresh or log in again); 403 means "you are who you say, and still may not" (``docs/service.md``).
@@ -40,6 +45,8 @@ from litestar.types import ExceptionHandlersMap
 
 from formats import TokenError
 from service.stores.base import (
+    ActorNotAdmin,
+    LastAdmin,
     RateLimited,
     SessionReused,
     SessionRevoked,
@@ -202,6 +209,19 @@ def _user_not_found(_: Request[Any, Any, Any], exc: Exception) -> Response[Error
     return error_response(404, f"no user {exc}", "user_not_found")
 
 
+def _actor_not_admin(_: Request[Any, Any, Any], __: Exception) -> Response[ErrorBody]:
+    return error_response(
+        403,
+        "your role is no longer admin (the token predates the change); log in again",
+        "role_revoked",
+        {"WWW-Authenticate": INSUFFICIENT_SCOPE},
+    )
+
+
+def _last_admin(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    return error_response(409, f"{exc} is the last admin; make another user admin first", "last_admin")
+
+
 _HTTP_CODES: Final = {
     400: "invalid_request",
     401: "missing_credentials",
@@ -246,6 +266,8 @@ exception_handlers: Final[ExceptionHandlersMap] = {
     StoreRejected: _store_rejected,
     UserExists: _user_exists,
     UserNotFound: _user_not_found,
+    ActorNotAdmin: _actor_not_admin,
+    LastAdmin: _last_admin,
     HTTPException: _http_exception,
     Exception: _internal_error,
 }

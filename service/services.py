@@ -11,6 +11,7 @@ from typing import TypeAlias
 from litestar.di import NamedDependency
 
 from formats import Clock, TokenFormat
+from service.accounts import Accounts
 from service.auth.sessions import SessionManager
 from service.passwords import PasswordHasher
 from service.settings import Settings
@@ -21,13 +22,14 @@ __all__ = ["Services", "ServicesDep"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
-    """Settings, the token format, the stores, the password hasher and the session state machine."""
+    """Settings, the token format, the stores, the password hasher, sessions and the account rules."""
 
     settings: Settings
     fmt: TokenFormat
     stores: Stores
     hasher: PasswordHasher
     sessions: SessionManager
+    accounts: Accounts
     clock: Clock
 
 

@@ -1,4 +1,4 @@
-"""Fixtures shared by every suite: one format fixture parametrized over all four formats."""
+"""Fixtures shared by every suite: one format fixture parametrized over every format."""
 
 from __future__ import annotations
 

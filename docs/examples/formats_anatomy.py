@@ -1,4 +1,4 @@
-"""Real tokens of the four formats, taken apart: the examples and sizes of ``docs/formats.md``.
+"""Real tokens of every format, taken apart: the examples and sizes of ``docs/formats.md``.
 
 Run it with ``.venv/bin/python docs/examples/formats_anatomy.py``; it prints the Markdown that the page
 embeds between its ``formats_anatomy.py`` markers. Keys are fresh on every run, so
@@ -18,9 +18,9 @@ from formats.inspect import TokenReport, explain
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 ACCESS = Claims(
-    sub="3f2b8c1e-6d4a-4f7b-9c2e-1a5d8e7f6b40",
+    sub="alice",
     role="user",
-    perms=("profile:read", "profile:write"),
+    perms=("profile:read", "sessions:revoke"),
     iat=NOW,
     nbf=NOW,
     exp=NOW + timedelta(minutes=15),
@@ -28,12 +28,12 @@ ACCESS = Claims(
     iss="https://auth.example.com",
     aud="tokenbench-api",
 )
-"""Typical access-token claims: a UUID subject, one role, two permissions, 15 minutes."""
+"""What the service issues to the demo user ``alice`` (sub is the user name; the ``user`` role's two
+permissions), 15 minutes, with an issuer and an audience configured."""
 
 REFRESH = Claims(
     sub=ACCESS.sub,
     role=ACCESS.role,
-    perms=ACCESS.perms,
     iat=NOW,
     nbf=NOW,
     exp=NOW + timedelta(days=7),
@@ -43,7 +43,8 @@ REFRESH = Claims(
     fam="5e8a1c3f9d2b4e67",
     ver=3,
 )
-"""The matching refresh token: same subject, a 7-day lifetime, a session family and its rotation count."""
+"""The matching refresh token, as the service issues it: same subject and role, no permissions (an access
+token carries them), a 7-day lifetime, a session family and its rotation count."""
 
 
 def compact(value: Any) -> str:
@@ -95,10 +96,10 @@ def main() -> str:
         assert fmt.verify(refresh, kind=Kind.REFRESH) == REFRESH
         sections += anatomy(name, fmt, access, explain(access))
         sizes.append(f"| `{name}` | {len(access)} | {len(refresh)} |")
-        published.update(fmt.well_known())
+        published.update({f"`/.well-known/{doc}` ({name})": body for doc, body in fmt.well_known().items()})
     lines = ["#### Sizes (bytes, the claims above)", "", *sizes, "", *sections]
     for document, body in published.items():
-        lines += [f"#### `/.well-known/{document}`", "", "```json", json.dumps(body, indent=2), "```", ""]
+        lines += [f"#### {document}", "", "```json", json.dumps(body, indent=2), "```", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

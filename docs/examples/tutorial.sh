@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The curl walk-through of docs/tutorial.md: log in, call a protected route, refresh, replay an old refresh
-# token, log out. Start the service first (`make run`, or `tokenbench serve --demo`) and pass alice's
+# token, log out. Start the service first (`make run`, or `.venv/bin/tokenbench serve --demo`) and pass alice's
 # password as it printed it:
 #
 #     ALICE_PASSWORD=... docs/examples/tutorial.sh [http://127.0.0.1:8000]
 #
 # Needs curl and jq. Prints each command, then its output (long tokens shortened to "…").
-# tests/service/test_docs_tutorial.py runs this script against `tokenbench serve` for every format.
+# tests/service/test_docs_tutorial.py runs this script against `.venv/bin/tokenbench serve` for every format.
 set -euo pipefail
 
 BASE=${1:-http://127.0.0.1:8000}
-: "${ALICE_PASSWORD:?set ALICE_PASSWORD to the password tokenbench serve --demo printed for alice}"
+: "${ALICE_PASSWORD:?set ALICE_PASSWORD to the password .venv/bin/tokenbench serve --demo printed for alice}"
 GRACE_WAIT=${GRACE_WAIT:-11}   # one second more than TOKENBENCH_REFRESH_GRACE (default 10)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -11,9 +11,11 @@ import nacl.bindings
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
 from formats import forge
+from formats._jwt_common import thumbprint_of
 from formats._paseto_common import paserk_id
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "ec_jwk_public",
     "ed25519_keypair",
     "local_key",
+    "okp_jwk",
     "public_key_spellings",
     "self_signed_certificate",
 ]
@@ -66,7 +69,7 @@ def local_key() -> tuple[bytes, str, str]:
     return key, paserk, paserk_id("k4.lid.", paserk)
 
 
-def self_signed_certificate(key: ec.EllipticCurvePrivateKey) -> bytes:
+def self_signed_certificate(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
     """A self-signed certificate (DER, ``CN=auth.example``) for ``key``: an x5c of the attacker's."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auth.example")])
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,25 +81,49 @@ def self_signed_certificate(key: ec.EllipticCurvePrivateKey) -> bytes:
         .serial_number(1)
         .not_valid_before(start)
         .not_valid_after(start + timedelta(days=3650))
-        .sign(key, hashes.SHA256())
+        .sign(key, None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.DER)
 
 
-def public_key_spellings(key: ec.EllipticCurvePublicKey, jwk: dict[str, Any]) -> dict[str, bytes]:
+def key_file(jwk: dict[str, Any]) -> str:
+    """``jwk`` as a key file, its kid set to its RFC 7638 thumbprint like a generated key's.
+
+    So the service refuses the key for what the row is about, not for a made-up kid.
+    """
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
+
+
+def okp_jwk(secret: bytes, *, kid: str, private: bool, crv: str = "Ed25519") -> dict[str, Any]:
+    """An ``OKP`` JWK of a 64-byte Ed25519 secret key (seed || public), with ``d`` if ``private``."""
+    jwk = {"kty": "OKP", "crv": crv, "x": forge.b64u(secret[32:]), "alg": "EdDSA", "kid": kid}
+    if private:
+        jwk["d"] = forge.b64u(secret[:32])
+    return jwk
+
+
+def public_key_spellings(
+    key: ec.EllipticCurvePublicKey | Ed25519PublicKey, jwk: dict[str, Any]
+) -> dict[str, bytes]:
     """Every common spelling of a public key, as the bytes a confused verifier would use as HMAC secret."""
     pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ssh = "ssh-ed25519" if isinstance(key, Ed25519PublicKey) else "ecdsa-sha2-nistp256"
+    if isinstance(key, Ed25519PublicKey):
+        raw = ("raw 32-byte public key", key.public_bytes_raw())
+    else:
+        raw = (
+            "raw 65-byte point",
+            key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint),
+        )
     return {
         "PEM SPKI": pem,
         "PEM with leading whitespace": b"\n  " + pem,
-        "OpenSSH ecdsa-sha2-nistp256": key.public_bytes(
+        f"OpenSSH {ssh}": key.public_bytes(
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
         ),
         "DER SPKI": key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         ),
         "JWK JSON text": json.dumps(jwk).encode(),
-        "raw 65-byte point": key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        ),
+        raw[0]: raw[1],
     }

@@ -1,6 +1,6 @@
-"""Every attack of the suite, in the catalog's order, then the rows for DESIGN principles.
+"""Every attack of the suite, in the catalog's order, then the rows for design principles.
 
-The ids are the catalog's (``../shared/attacks/CATALOG.md``, copied to ``tests/attacks/CATALOG.md``);
+The ids are the catalog's (``tests/attacks/CATALOG.md``);
 rows marked ``extra`` are this project's additions for principles the catalog does not spell out.
 """
 
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from service.attacks import (
+    account,
     claims,
     key_management,
     key_selection,
@@ -30,6 +31,7 @@ ATTACKS: Final[tuple[Attack, ...]] = (
     *claims.ATTACKS,
     *parsing.ATTACKS,
     *principles.ATTACKS,
+    *account.ATTACKS,
 )
 
 BY_ID: Final[Mapping[str, Attack]] = {attack.id: attack for attack in ATTACKS}

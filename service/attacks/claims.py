@@ -309,6 +309,8 @@ def _library_with_leeway(name: FormatName, key: KeyMaterial, leeway: int) -> obj
         return jwt.decode(token, key.hmac_secret, algorithms=["HS256"], leeway=leeway)
     if name is FormatName.JWT_ES256:
         return jwt.decode(token, key.ec_public_pem, algorithms=["ES256"], leeway=leeway)
+    if name is FormatName.JWT_EDDSA:
+        return jwt.decode(token, key.ed25519_public_pem, algorithms=["EdDSA"], leeway=leeway)
     return pyseto.Paseto.new(leeway=leeway).decode(pyseto_key(key), token, deserializer=json)
 
 
@@ -331,7 +333,7 @@ def leeway_abuse(name: FormatName) -> Iterator[StartupCase]:
 
 
 STATELESS: Final = policy(
-    "access tokens are stateless by design (DESIGN.md): logout revokes the refresh family at once, "
+    "access tokens are stateless by design (docs/design.md): logout revokes the refresh family at once, "
     "the access token at its exp (TOKENBENCH_ACCESS_TTL)"
 )
 
@@ -420,8 +422,8 @@ ATTACKS: Final = (
         every(
             Applicability(
                 Expect.HOLD,
-                "one lineage: DESIGN.md's refresh grace window gives a concurrent retry the same successor "
-                "(with TOKENBENCH_REFRESH_GRACE=0 the second request is a 401)",
+                "one lineage: the refresh grace window (docs/design.md) gives a concurrent retry the same "
+                "successor (with TOKENBENCH_REFRESH_GRACE=0 the second request is a 401)",
             )
         ),
         scenario=concurrent_refresh,

@@ -37,7 +37,7 @@ from service.attacks.target import ServiceTarget
 
 __all__ = ["DOC_COMMAND", "register", "run_in_process", "run_remote"]
 
-DOC_COMMAND: Final = "tokenbench attacks --markdown docs/failure-modes.md"
+DOC_COMMAND: Final = ".venv/bin/tokenbench attacks --markdown docs/failure-modes.md"
 TERSE: Final = {
     Status.ACCEPTED: "ACCEPTED",
     Status.ERROR: "ERROR",
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--format",
         default="all",
         choices=["all", *(f.value for f in FormatName)],
-        help="format to attack in-process (default: all four)",
+        help="format to attack in-process (default: every format)",
     )
     parser.add_argument("--url", help="attack a running service instead (its format comes from /health)")
     parser.add_argument("--username", help="with --url: the user to log in as (password on stdin)")
@@ -93,7 +93,15 @@ def run_in_process(names: Sequence[FormatName], attacks: Sequence[Attack] = ATTA
                     shift=service.clock.advance,
                 )
                 key = read_active_key(service.settings.keys_dir, name)
-                found = run_format(name, attacks, target=target, username=service.username, key=key, jku=jku)
+                found = run_format(
+                    name,
+                    attacks,
+                    target=target,
+                    username=service.username,
+                    key=key,
+                    jku=jku,
+                    operator=service.operator,
+                )
             cells.update({(attack_id, name): cell for attack_id, cell in found.items()})
     finally:
         jku.close()

@@ -23,18 +23,19 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from formats import FormatName, Kind, forge
 from formats._jwt_common import JWT_TYP
 from formats._paseto_common import IMPLICIT_ASSERTION, footer_for
-from service.attacks.model import NeedsKeyError, Profile, ServiceApi
+from service.attacks.model import NeedsKeyError, NeedsOperatorError, Operator, Profile, ServiceApi
 
 __all__ = ["ALG", "DROP", "Context", "KeyMaterial", "read_claims"]
 
 DROP: Final = object()
 """A claim change that removes the claim."""
 
-ALG: Final = {FormatName.JWT_HS256: "HS256", FormatName.JWT_ES256: "ES256"}
+ALG: Final = {FormatName.JWT_HS256: "HS256", FormatName.JWT_ES256: "ES256", FormatName.JWT_EDDSA: "EdDSA"}
 _LIFETIME: Final = 600
 
 
@@ -70,8 +71,18 @@ class KeyMaterial:
 
     @property
     def ed25519_secret(self) -> bytes:
-        """The 64-byte Ed25519 secret key (seed || public)."""
+        """The 64-byte Ed25519 secret key (seed || public), of a jwt-eddsa JWK or a k4.secret PASERK."""
+        if self.format is FormatName.JWT_EDDSA:
+            return forge.ed25519_secret(forge.jwk_okp_seed(self.text))
         return forge.ed25519_secret(forge.paserk_bytes(self.text)[:32])
+
+    @property
+    def ed25519_public_pem(self) -> bytes:
+        """The jwt-eddsa public key as PEM (what an application hands to ``pyjwt.decode``)."""
+        public = Ed25519PublicKey.from_public_bytes(self.ed25519_public)
+        return public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     @property
     def ed25519_public(self) -> bytes:
@@ -79,9 +90,11 @@ class KeyMaterial:
         return self.ed25519_secret[32:]
 
     def sign(self, signing_input: bytes) -> bytes:
-        """A valid JWS signature over exactly ``signing_input`` (HS256 or ES256)."""
+        """A valid JWS signature over exactly ``signing_input`` (HS256, ES256 or EdDSA)."""
         if self.format is FormatName.JWT_HS256:
             return forge.hmac_signer(self.hmac_secret)(signing_input)
+        if self.format is FormatName.JWT_EDDSA:
+            return forge.ed25519_signer(self.ed25519_secret)(signing_input)
         return forge.ecdsa_signer(self.ec_private, hashes.SHA256())(signing_input)
 
 
@@ -118,6 +131,8 @@ class Context:
     jku_hits: Callable[[], int] | None = None
     """How many requests reached ``jku_url`` so far (service runs only)."""
     http: ServiceApi | None = None
+    operator: Operator | None = None
+    """Account operations on the service's database (in-process runs only)."""
     """The running service's routes (scenarios and checks only)."""
 
     # --- key material -------------------------------------------------------------------------------
@@ -138,6 +153,12 @@ class Context:
         if self.http is None:
             raise NeedsKeyError("needs a running service")
         return self.http
+
+    def require_operator(self) -> Operator:
+        """The operator of the service's database; account-layer scenarios run only in-process."""
+        if self.operator is None:
+            raise NeedsOperatorError("needs the service's database (run in-process, without --url)")
+        return self.operator
 
     @cached_property
     def kid(self) -> str:
@@ -160,8 +181,11 @@ class Context:
         return self.require_key().ec_private.public_key()
 
     def ed25519_public(self) -> bytes:
-        """The v4.public verification key: from the published PASERK set, else from the key file."""
-        if self.public_paserk is not None:
+        """The jwt-eddsa or v4.public verification key: from the published key set, else the key file."""
+        if self.format is FormatName.JWT_EDDSA and self.public_jwks is not None:
+            jwk = next(k for k in self.public_jwks["keys"] if k.get("kid") == self.kid)
+            return forge.b64u_lenient(jwk["x"])
+        if self.format is FormatName.PASETO_V4_PUBLIC and self.public_paserk is not None:
             entry = next(k for k in self.public_paserk["keys"] if k.get("kid") == self.kid)
             return forge.paserk_bytes(entry["paserk"])
         return self.require_key().ed25519_public

@@ -17,6 +17,7 @@ from typing import Final
 
 import jwt
 import pyseto
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import formats
 import service
@@ -25,6 +26,7 @@ from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import Context
 from service.attacks.model import (
+    EDDSA,
     HS256,
     LOCAL,
     PUBLIC,
@@ -55,6 +57,11 @@ REJECTS: Final = Verdict.REJECTS
 ASYMMETRIC: Final = "an asymmetric key is generated, never chosen: there is no secret to guess or leave empty"
 
 
+ONE_ED25519_KEY: Final = Applicability(
+    Expect.STARTUP, "one Ed25519 key can be both the jwt-eddsa and the paseto-v4-public key: refused"
+)
+
+
 def hs256_key_file(secret: bytes) -> str:
     """An ``oct`` JWK key file holding ``secret`` (however weak).
 
@@ -80,6 +87,13 @@ def library_local_key(key: bytes) -> object:
     pyseto_key = pyseto.Key.new(4, "local", key)
     token = pyseto.encode(pyseto_key, b'{"sub":"x"}')
     return pyseto.decode(pyseto_key, token, deserializer=json)
+
+
+def _library_eddsa_key(secret_key: bytes) -> object:
+    """Pyjwt's ordinary EdDSA call with the Ed25519 key of ``secret_key`` (seed || public)."""
+    private = Ed25519PrivateKey.from_private_bytes(secret_key[:32])
+    token = jwt.encode({"sub": "x"}, private, algorithm="EdDSA")
+    return jwt.decode(token, private.public_key(), algorithms=["EdDSA"])
 
 
 def _library_paserk(text: str) -> object:
@@ -302,7 +316,27 @@ def nonce_library(name: FormatName) -> Iterator[LibraryObservation]:
 
 
 def cross_format_key(name: FormatName) -> Iterator[StartupCase]:
-    """The same 32 random bytes as the HS256 secret and as the v4.local key, both key dirs populated."""
+    """One key in two formats' key directories: HS256 secret and v4.local key; jwt-eddsa and v4.public.
+
+    The same 32 random bytes as the HS256 secret and the v4.local key; the same Ed25519 key as the
+    jwt-eddsa key and the v4.public key (one key signing in two formats).
+    """
+    if name in (EDDSA, PUBLIC):
+        secret_key = attacker.ed25519_keypair()[0]
+        yield StartupCase(
+            f"{name.value} service; jwt-eddsa and paseto-v4-public keys are the same Ed25519 key",
+            name,
+            files={
+                "jwt-eddsa/shared.jwk": attacker.key_file(attacker.okp_jwk(secret_key, kid="", private=True)),
+                "paseto-v4-public/shared.paserk": paserk_file("k4.secret.", secret_key),
+            },
+            library=lambda: (
+                _library_eddsa_key(secret_key),
+                _library_paserk(paserk_file("k4.secret.", secret_key)),
+            ),
+            library_expect=ACCEPTS,
+        )
+        return
     if name not in (HS256, LOCAL):
         return
     shared = secrets.token_bytes(32)
@@ -323,14 +357,14 @@ ATTACKS: Final = (
         "WEAK-SYMMETRIC-KEY",
         "Guessable or short HS256 secret / v4.local key, cracked offline from one token",
         Section.KEY_MANAGEMENT,
-        row(STARTUP, deployment(ASYMMETRIC), STARTUP, deployment(ASYMMETRIC)),
+        row(STARTUP, deployment(ASYMMETRIC), deployment(ASYMMETRIC), STARTUP, deployment(ASYMMETRIC)),
         startup=weak_key,
     ),
     Attack(
         "EMPTY-SYMMETRIC-KEY",
         "Secret is empty (unset variable) and tokens MACed with '' verify",
         Section.KEY_MANAGEMENT,
-        row(STARTUP, deployment(ASYMMETRIC), STARTUP, deployment(ASYMMETRIC)),
+        row(STARTUP, deployment(ASYMMETRIC), deployment(ASYMMETRIC), STARTUP, deployment(ASYMMETRIC)),
         startup=empty_key,
     ),
     Attack(
@@ -340,6 +374,7 @@ ATTACKS: Final = (
         row(
             deployment("a PASERK length rule; the HS256 analogue is WEAK-SYMMETRIC-KEY"),
             deployment("a PASERK length rule; JWK coordinates are checked by the P-256 key loader"),
+            deployment("a PASERK length rule; JWK x and d are checked by the Ed25519 key loader (32 bytes)"),
             STARTUP,
             STARTUP,
         ),
@@ -350,6 +385,7 @@ ATTACKS: Final = (
         "Configured PASERK of the wrong type or version",
         Section.KEY_MANAGEMENT,
         row(
+            deployment("JWT keys are JWKs; the JWT analogue is JWT-KEYCONF-ES-HS"),
             deployment("JWT keys are JWKs; the JWT analogue is JWT-KEYCONF-ES-HS"),
             deployment("JWT keys are JWKs; the JWT analogue is JWT-KEYCONF-ES-HS"),
             STARTUP,
@@ -364,6 +400,7 @@ ATTACKS: Final = (
         row(
             deployment("JWS does not encrypt: no nonce"),
             deployment("JWS does not encrypt: no nonce"),
+            deployment("JWS does not encrypt: no nonce"),
             Applicability(
                 Expect.HOLD,
                 "the catalog's start-up guard lives in the issuing code, which never passes a nonce",
@@ -376,13 +413,14 @@ ATTACKS: Final = (
     ),
     Attack(
         "CROSS-FORMAT-KEY-REUSE",
-        "Same secret bytes used as the HS256 secret and as the v4.local key",
+        "Same secret bytes as two formats' keys (HS256 and v4.local; one Ed25519 key, EdDSA and v4.public)",
         Section.KEY_MANAGEMENT,
         row(
             STARTUP,
             deployment("a P-256 key cannot double as another format's key"),
+            ONE_ED25519_KEY,
             STARTUP,
-            deployment("an Ed25519 key cannot double as another format's key"),
+            ONE_ED25519_KEY,
         ),
         startup=cross_format_key,
     ),

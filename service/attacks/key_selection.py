@@ -11,6 +11,7 @@ from formats import Kind, forge
 from service.attacks import attacker
 from service.attacks.context import Context
 from service.attacks.model import (
+    EDDSA,
     ES256,
     HS256,
     JWT_FORMATS,
@@ -43,6 +44,10 @@ def _signed_with_named_key(ctx: Context, kid: str, key: bytes) -> str:
     if ctx.format is ES256:
         return forge.jws(
             ctx.header(kid=kid), payload, sign=forge.ecdsa_signer(ec.generate_private_key(ec.SECP256R1()))
+        )
+    if ctx.format is EDDSA:
+        return forge.jws(
+            ctx.header(kid=kid), payload, sign=forge.ed25519_signer(attacker.ed25519_keypair()[0])
         )
     footer = forge.json_bytes({"kid": kid})
     implicit = ctx.implicit(Kind.ACCESS)
@@ -128,6 +133,7 @@ ATTACKS: Final = (
         "Verification key taken from the (not yet authenticated) footer",
         Section.KEY_SELECTION,
         row(
+            deployment("JWT has no footer; its analogue is JWT-EMBEDDED-JWK / JWT-JKU-INJECTION"),
             deployment("JWT has no footer; its analogue is JWT-EMBEDDED-JWK / JWT-JKU-INJECTION"),
             deployment("JWT has no footer; its analogue is JWT-EMBEDDED-JWK / JWT-JKU-INJECTION"),
             REJECT,

@@ -3,7 +3,7 @@
 "Ordinary call" means what an application writes when it uses the library directly, with the service's
 key and no other option::
 
-    jwt.decode(token, secret_or_public_pem, algorithms=["HS256" | "ES256"])
+    jwt.decode(token, secret_or_public_pem, algorithms=["HS256" | "ES256" | "EdDSA"])
     pyseto.decode(key, token, deserializer=json)
 
 No audience, issuer, required claims, ``typ`` check or implicit assertion: the library offers some of them,
@@ -30,6 +30,7 @@ __all__ = ["ORDINARY_CALL", "fresh_key", "library_decode", "pyseto_key"]
 ORDINARY_CALL: Final = {
     FormatName.JWT_HS256: 'jwt.decode(token, secret, algorithms=["HS256"])',
     FormatName.JWT_ES256: 'jwt.decode(token, public_pem, algorithms=["ES256"])',
+    FormatName.JWT_EDDSA: 'jwt.decode(token, public_pem, algorithms=["EdDSA"])',
     FormatName.PASETO_V4_LOCAL: 'pyseto.decode(Key.new(4, "local", key), token, deserializer=json)',
     FormatName.PASETO_V4_PUBLIC: "pyseto.decode(Key.from_paserk(k4.public), token, deserializer=json)",
 }
@@ -59,6 +60,8 @@ def library_decode(key: KeyMaterial, token: str | bytes) -> tuple[Verdict, str]:
                 jwt.decode(token, key.hmac_secret, algorithms=[ALG[key.format]])
             elif key.format is FormatName.JWT_ES256:
                 jwt.decode(token, key.ec_public_pem, algorithms=[ALG[key.format]])
+            elif key.format is FormatName.JWT_EDDSA:
+                jwt.decode(token, key.ed25519_public_pem, algorithms=[ALG[key.format]])
             else:
                 pyseto.decode(pyseto_key(key), token, deserializer=json)
         except Exception as exc:  # noqa: BLE001 - whatever the library raises is its verdict

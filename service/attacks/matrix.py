@@ -22,6 +22,7 @@ __all__ = ["Report", "Status", "cell_status", "render_json", "render_markdown", 
 SHORT: Final = {
     FormatName.JWT_HS256: "HS256",
     FormatName.JWT_ES256: "ES256",
+    FormatName.JWT_EDDSA: "EdDSA",
     FormatName.PASETO_V4_LOCAL: "v4.local",
     FormatName.PASETO_V4_PUBLIC: "v4.public",
 }
@@ -202,6 +203,12 @@ service pins one algorithm, accepts exactly the header members `alg`, `kid` and 
 `jwt.decode(token, key, algorithms=[...])` and nothing more would have let the same tokens through
 (missing `exp`, numeric-string `exp`, foreign `iss`, token kinds, padded signatures, duplicate members).
 
+**The control: EdDSA against v4.public.** `jwt-eddsa` signs with Ed25519, checked by the same
+function as `paseto-v4-public`, so where the two columns differ the envelope (JWS or PASETO) made the
+difference, never the algorithm: the header rows (`alg`, `jwk`, `x5c`, `jku`, `crit`) and the kind
+binding, against the same curve, key and signature checks. What they share is key handling: one Ed25519
+key in both formats' directories is refused at start-up (`CROSS-FORMAT-KEY-REUSE`).
+
 **What both formats leave to the service.** pyseto checks no claim unless asked (no `iat`, `iss`, `aud`
 or required `exp`), parses any ISO 8601 date, accepts non-canonical base64, keys of the wrong length, a
 caller's nonce and mixed key lists; the service's strict parser and start-up checks close those. The
@@ -234,9 +241,9 @@ def render_markdown(report: Report, *, command: str) -> str:
         "> when this page differs from what the command produces.",
         "",
         f"Every row of the attack catalog ({sum(not a.extra for a in report.attacks)} rows, ids as in "
-        f"`tests/attacks/CATALOG.md`) and {sum(a.extra for a in report.attacks)} rows for DESIGN.md "
-        "principles the catalog does not spell out, run against the service in each format "
-        f"({report.target}), next to the same tokens given to the bare library's ordinary call.",
+        f"`tests/attacks/CATALOG.md`) and {sum(a.extra for a in report.attacks)} rows for design "
+        "principles (`docs/design.md`) the catalog does not spell out, run against the service in each "
+        f"format ({report.target}), next to the same tokens given to the bare library's ordinary call.",
         "",
         "A **tokenbench** cell says `rejected k/n` with the status and `code` the service answered, "
         "`refused at start-up` (the start-up messages are listed per row below), `held` for a scenario or "

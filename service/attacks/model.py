@@ -9,6 +9,9 @@ An :class:`Attack` is one row of the failure-mode matrix. It says, per format, w
   logout) whose result is an :class:`Observation` per step;
 * ``startup``: bad configurations the service must refuse to start with (:class:`StartupCase`);
 * ``check``: a property of a running service that is not a request (distinct nonces, readable claims).
+
+Scenarios of the account layer also need an :class:`Operator`: someone with the database who creates,
+re-roles and deletes users while the attacker acts (in-process runs only).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "ALL_FORMATS",
     "BAD_SIGNATURE",
     "CLAIMS_INVALID",
+    "EDDSA",
     "ES256",
     "EXPIRED",
     "HOLD",
@@ -53,14 +57,17 @@ __all__ = [
     "STARTUP",
     "UNKNOWN_KEY",
     "WRONG_KIND",
+    "AccountChange",
     "Applicability",
     "Attack",
     "CannotWaitError",
     "Expect",
     "LibraryObservation",
     "NeedsKeyError",
+    "NeedsOperatorError",
     "NotThisDeploymentError",
     "Observation",
+    "Operator",
     "Outcome",
     "Probe",
     "Profile",
@@ -81,14 +88,15 @@ __all__ = [
 ALL_FORMATS: Final = tuple(FormatName)
 HS256: Final = FormatName.JWT_HS256
 ES256: Final = FormatName.JWT_ES256
+EDDSA: Final = FormatName.JWT_EDDSA
 LOCAL: Final = FormatName.PASETO_V4_LOCAL
 PUBLIC: Final = FormatName.PASETO_V4_PUBLIC
-JWT_FORMATS: Final = (FormatName.JWT_HS256, FormatName.JWT_ES256)
+JWT_FORMATS: Final = (FormatName.JWT_HS256, FormatName.JWT_ES256, FormatName.JWT_EDDSA)
 PASETO_FORMATS: Final = (FormatName.PASETO_V4_LOCAL, FormatName.PASETO_V4_PUBLIC)
 
 
 class Section(enum.StrEnum):
-    """The catalog's sections, in its order, plus the rows this project adds for DESIGN principles."""
+    """The catalog's sections, in its order, plus the rows this project adds for its design principles."""
 
     SIGNATURE = "Signature & algorithm"
     KEY_SELECTION = "Key selection"
@@ -96,7 +104,8 @@ class Section(enum.StrEnum):
     PASETO_BINDING = "PASETO version/purpose binding"
     CLAIMS = "Claims & lifecycle"
     PARSING = "Parsing & DoS"
-    PRINCIPLES = "DESIGN principles the catalog does not spell out"
+    PRINCIPLES = "Design principles the catalog does not spell out"
+    ACCOUNT = "Account layer: the user's current state decides"
 
 
 class Expect(enum.StrEnum):
@@ -155,10 +164,14 @@ def policy(why: str) -> Applicability:
 
 
 def row(
-    hs256: Applicability, es256: Applicability, local: Applicability, public: Applicability
+    hs256: Applicability,
+    es256: Applicability,
+    eddsa: Applicability,
+    local: Applicability,
+    public: Applicability,
 ) -> dict[FormatName, Applicability]:
-    """Per-format applicability in the catalog's column order."""
-    return {HS256: hs256, ES256: es256, LOCAL: local, PUBLIC: public}
+    """Per-format applicability in the matrix's column order (``FormatName``'s)."""
+    return {HS256: hs256, ES256: es256, EDDSA: eddsa, LOCAL: local, PUBLIC: public}
 
 
 def every(applicability: Applicability) -> dict[FormatName, Applicability]:
@@ -341,6 +354,18 @@ class ServiceApi(Protocol):
         """``GET /me`` with ``access`` as the bearer token."""
         ...
 
+    def login_as(self, username: str, password: str) -> Reply:
+        """``POST /auth/login`` as any user; the reply as it came (no error raised)."""
+        ...
+
+    def create_user(self, access: str, username: str, password: str, role: str) -> Reply:
+        """``POST /admin/users`` with ``access`` as the bearer token."""
+        ...
+
+    def change_role(self, access: str, username: str, role: str) -> Reply:
+        """``PATCH /admin/users/{username}`` with ``access`` as the bearer token."""
+        ...
+
     def advance(self, seconds: int) -> None:
         """Let ``seconds`` pass on the service's clock (in-process: move the clock; remote: sleep)."""
         ...
@@ -348,6 +373,45 @@ class ServiceApi(Protocol):
     def judge(self, variant: str, reply: Reply, code: str) -> Observation:
         """REJECTED for a 401 with ``code``; ACCEPTED for 2xx/403; ERROR for 5xx; else UNEXPECTED."""
         ...
+
+
+class AccountChange(enum.StrEnum):
+    """What an operator does to a user while the attacker's login is in flight."""
+
+    RESET = "password reset"
+    DELETE = "deletion"
+    DEMOTE = "demotion"
+
+
+class Operator(Protocol):
+    """Someone with the service's database (``tokenbench users``), acting through the account rules."""
+
+    def ensure(self, username: str, password: str, *, admin: bool) -> None:
+        """Create the user, or reset its role and password."""
+        ...
+
+    def set_admin(self, username: str, *, admin: bool) -> None:
+        """Promote or demote the user."""
+        ...
+
+    def delete(self, username: str) -> None:
+        """Delete the user."""
+        ...
+
+    def store_outdated_hash(self, username: str, password: str) -> None:
+        """Store ``password`` hashed with other argon2 parameters (as before a parameter change)."""
+        ...
+
+    def during_next_login(self, username: str, change: AccountChange) -> None:
+        """Arm ``change`` to happen right after the next login of ``username`` reads the user.
+
+        That is while the login's argon2 check is still ahead of it: the window of a login in flight.
+        """
+        ...
+
+
+class NeedsOperatorError(Exception):
+    """The scenario needs the service's database (an operator's part), available in-process only."""
 
 
 class NeedsKeyError(Exception):

@@ -67,7 +67,7 @@ def purpose_confusion(ctx: Context) -> Iterator[Probe]:
 
 
 def purpose_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
-    """After a format flip, the public-key file is loaded as the local key."""
+    """After a format flip, the public key is loaded as the local key: its PASERK file, or its raw bytes."""
     if name is not LOCAL:
         return
     secret = attacker.ed25519_keypair()[0]
@@ -81,6 +81,16 @@ def purpose_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
         "the k4.public file in the paseto-v4-local key directory",
         LOCAL,
         files={"paseto-v4-local/public.paserk": paserk_file("k4.public.", public)},
+        library=library,
+        library_expect=ACCEPTS,
+    )
+    yield StartupCase(
+        "the v4.public key's 32 public bytes as a k4.local key, the v4.public key file beside it",
+        LOCAL,
+        files={
+            "paseto-v4-public/signing.paserk": paserk_file("k4.secret.", secret),
+            "paseto-v4-local/public-bytes.paserk": paserk_file("k4.local.", public),
+        },
         library=library,
         library_expect=ACCEPTS,
     )
@@ -227,6 +237,7 @@ ATTACKS: Final = (
         row(
             deployment("JWT has no purpose; the JWT analogue is JWT-KEYCONF-ES-HS"),
             deployment("JWT has no purpose; the JWT analogue is JWT-KEYCONF-ES-HS"),
+            deployment("JWT has no purpose; the JWT analogue is JWT-KEYCONF-ES-HS"),
             REJECT_AND_STARTUP,
             REJECT,
         ),
@@ -239,6 +250,7 @@ ATTACKS: Final = (
         "Downgrade / cross-version: another version under the same key material, or the header relabelled",
         Section.PASETO_BINDING,
         row(
+            deployment("JWT has no version field; the nearest analogue is JWT-ALG-NOT-ALLOWED"),
             deployment("JWT has no version field; the nearest analogue is JWT-ALG-NOT-ALLOWED"),
             deployment("JWT has no version field; the nearest analogue is JWT-ALG-NOT-ALLOWED"),
             REJECT_AND_STARTUP,
@@ -255,6 +267,7 @@ ATTACKS: Final = (
         row(
             deployment("JWT analogue: an algorithms list with more than one entry (pinned to one here)"),
             deployment("JWT analogue: an algorithms list with more than one entry (pinned to one here)"),
+            deployment("JWT analogue: an algorithms list with more than one entry (pinned to one here)"),
             STARTUP,
             STARTUP,
         ),
@@ -266,6 +279,9 @@ ATTACKS: Final = (
         "Token bound to one implicit assertion (tenant, kind) presented where another is expected",
         Section.PASETO_BINDING,
         row(
+            deployment(
+                "JWT has no implicit assertion; its kind binding is the typ header (TOKEN-TYPE-CONFUSION)"
+            ),
             deployment(
                 "JWT has no implicit assertion; its kind binding is the typ header (TOKEN-TYPE-CONFUSION)"
             ),

@@ -1,4 +1,4 @@
-"""Rows for DESIGN.md principles the catalog does not spell out.
+"""Rows for design principles (docs/design.md) the catalog does not spell out.
 
 * one spelling per token, and a payload that is a UTF-8 JSON object whose claims have the right types;
 * refresh-token replay recognised by the token's identity (``jti``), never by its string;
@@ -23,8 +23,10 @@ from service.attacks.context import Context, read_claims
 from service.attacks.model import (
     BAD_SIGNATURE,
     CLAIMS_INVALID,
+    EDDSA,
     ES256,
     HS256,
+    JWT_FORMATS,
     LOCAL,
     MALFORMED,
     REJECT,
@@ -56,7 +58,7 @@ MISSING: Final = "missing_credentials"
 def payload_shape(ctx: Context) -> Iterator[Probe]:
     """Validly signed payloads that are not one UTF-8 JSON object."""
     claims = forge.json_bytes(ctx.claims())
-    is_jwt = ctx.format in (HS256, ES256)
+    is_jwt = ctx.format in JWT_FORMATS
     for label, payload, jwt_verdict, paseto_verdict in (
         ("a JSON array of the claims", b"[" + claims + b"]", REJECTS, ACCEPTS),
         ('a JSON string "admin"', b'"admin"', REJECTS, ACCEPTS),
@@ -186,8 +188,11 @@ def foreign_signer(ctx: Context) -> Iterator[Probe]:
         sign = forge.hmac_signer(attacker.local_key()[0])
         own = forge.jws(ctx.header(kid="attacker"), payload, sign=sign)
         named = forge.jws(ctx.header(), payload, sign=sign)
-    elif ctx.format is ES256:
-        sign = forge.ecdsa_signer(ec.generate_private_key(ec.SECP256R1()))
+    elif ctx.format in (ES256, EDDSA):
+        if ctx.format is EDDSA:
+            sign = forge.ed25519_signer(attacker.ed25519_keypair()[0])
+        else:
+            sign = forge.ecdsa_signer(ec.generate_private_key(ec.SECP256R1()))
         own = forge.jws(ctx.header(kid="attacker"), payload, sign=sign)
         named = forge.jws(ctx.header(), payload, sign=sign)
     elif ctx.format is LOCAL:

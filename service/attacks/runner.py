@@ -30,8 +30,10 @@ from service.attacks.model import (
     CannotWaitError,
     LibraryObservation,
     NeedsKeyError,
+    NeedsOperatorError,
     NotThisDeploymentError,
     Observation,
+    Operator,
     Outcome,
     Probe,
     Profile,
@@ -105,7 +107,13 @@ def _issued_at(name: FormatName, claims: dict[str, Any] | None) -> datetime:
 
 
 def service_context(
-    name: FormatName, target: ServiceTarget, key: KeyMaterial | None, jku: JkuListener | None, username: str
+    name: FormatName,
+    target: ServiceTarget,
+    key: KeyMaterial | None,
+    jku: JkuListener | None,
+    username: str,
+    *,
+    operator: Operator | None = None,
 ) -> Context:
     """The attacker's view of the running service: a real login, its well-known keys, maybe its key."""
     session = target.login()
@@ -125,6 +133,7 @@ def service_context(
         samples={Kind.ACCESS: session.access, Kind.REFRESH: session.refresh},
         refresh_claims=refresh_claims,
         http=target,
+        operator=operator,
     )
     if jku is not None:
         context.jku_url = jku.url
@@ -157,7 +166,7 @@ def _guarded(run: Iterable[Observation]) -> list[Observation]:
     seen: list[Observation] = []
     try:
         seen.extend(run)
-    except (NeedsKeyError, CannotWaitError) as exc:
+    except (NeedsKeyError, NeedsOperatorError, CannotWaitError) as exc:
         seen.append(
             Observation("the remaining variants" if seen else "every variant", Outcome.NOT_RUN, str(exc))
         )
@@ -198,9 +207,10 @@ def run_format(
     key: KeyMaterial | None,
     jku: JkuListener | None = None,
     startup: bool = True,
+    operator: Operator | None = None,
 ) -> dict[str, Cell]:
     """Every attack against one format; returns the cells by attack id."""
-    context = service_context(name, target, key, jku, username)
+    context = service_context(name, target, key, jku, username, operator=operator)
     _control(context, target)
     drafts = {attack.id: _Draft() for attack in attacks}
     for attack in attacks:

@@ -10,7 +10,10 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from formats import FormatName, forge
 from formats._jwt_common import thumbprint_of
@@ -18,6 +21,7 @@ from service.attacks import attacker
 from service.attacks.context import DROP, Context
 from service.attacks.model import (
     BAD_SIGNATURE,
+    EDDSA,
     ES256,
     HS256,
     JWT_FORMATS,
@@ -50,6 +54,8 @@ NO_ALG_HEADER: Final = structural("PASETO has no alg header: version and purpose
 NO_HEADER_PARAMETERS: Final = structural(
     "PASETO has no header parameters (jwk, x5c, jku, crit): only v4.<purpose>."
 )
+ASYMMETRIC_JWT: Final = (ES256, EDDSA)
+"""The JWT formats that publish a public key (a JWKS) and verify signatures with it."""
 
 
 def _jwt_parts(token: str) -> tuple[str, str, str]:
@@ -138,25 +144,28 @@ def unverified_signature(ctx: Context) -> Iterator[Probe]:
 # --- JWT-KEYCONF-ES-HS -------------------------------------------------------------------------------
 
 
-def _es_public_spellings(ctx: Context) -> dict[str, bytes]:
+def _public_spellings(ctx: Context) -> dict[str, bytes]:
+    if ctx.format is EDDSA:
+        raw = ctx.ed25519_public()
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": forge.b64u(raw), "alg": "EdDSA", "kid": ctx.kid}
+        return attacker.public_key_spellings(Ed25519PublicKey.from_public_bytes(raw), jwk)
     public = ctx.ec_public_key()
-    jwk = attacker.ec_jwk_public(public, kid=ctx.kid)
-    return attacker.public_key_spellings(public, jwk)
+    return attacker.public_key_spellings(public, attacker.ec_jwk_public(public, kid=ctx.kid))
 
 
 def key_confusion(ctx: Context) -> Iterator[Probe]:
-    """HS256 tokens MACed with the service's published ES256 public key in every common spelling."""
-    if ctx.format is not ES256:
+    """HS256 tokens MACed with the service's published public key (ES256, EdDSA) in every common spelling."""
+    if ctx.format not in ASYMMETRIC_JWT:
         return
     payload = ctx.claims()
-    for spelling, secret in _es_public_spellings(ctx).items():
+    for spelling, secret in _public_spellings(ctx).items():
         header = ctx.header(alg="HS256")
         yield Probe(
             f"HS256 MAC keyed with the public key ({spelling})",
             forge.jws(header, payload, sign=forge.hmac_signer(secret)),
             MALFORMED,
         )
-    pem = _es_public_spellings(ctx)["PEM SPKI"]
+    pem = _public_spellings(ctx)["PEM SPKI"]
     yield Probe(
         'HS256 MAC keyed with the PEM, header {"alg","typ"} only',
         forge.jws({"alg": "HS256", "typ": "JWT"}, payload, sign=forge.hmac_signer(pem)),
@@ -178,19 +187,37 @@ def _hmac_key_check(secret: bytes) -> object:
 
 
 def key_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
-    """The ES256 public key configured as the HS256 secret (a format flag flipped without new keys)."""
-    if name is not ES256:
+    """The ES256 or EdDSA public key configured as the HS256 secret (a format flag flipped without new keys).
+
+    The rows are credited to the public-key format whose key is misused, although the service that must
+    refuse is a jwt-hs256 one. The Ed25519 key's key file stays in the key directory (as it does when only
+    the format flag changes): its raw 32 public bytes look as random as a secret, so only comparing with
+    the keys beside it can tell.
+    """
+    if name is ES256:
+        private = ec.generate_private_key(ec.SECP256R1())
+        spellings = attacker.public_key_spellings(
+            private.public_key(), attacker.ec_jwk_public(private.public_key(), kid="es256-public")
+        )
+        recorded = {"raw 65-byte point": ACCEPTS}
+        beside: dict[str, str] = {}
+    elif name is EDDSA:
+        secret_key = attacker.ed25519_keypair()[0]
+        public = Ed25519PrivateKey.from_private_bytes(secret_key[:32]).public_key()
+        jwk = attacker.okp_jwk(secret_key, kid="eddsa-key", private=False)
+        spellings = attacker.public_key_spellings(public, jwk)
+        recorded = {"raw 32-byte public key": ACCEPTS}
+        beside = {
+            "jwt-eddsa/eddsa-key.jwk": attacker.key_file(attacker.okp_jwk(secret_key, kid="", private=True))
+        }
+    else:
         return
-    private = ec.generate_private_key(ec.SECP256R1())
-    spellings = attacker.public_key_spellings(
-        private.public_key(), attacker.ec_jwk_public(private.public_key(), kid="es256-public")
-    )
-    recorded = {"raw 65-byte point": ACCEPTS}
+    label = "ES256" if name is ES256 else "EdDSA"
     for spelling, secret in spellings.items():
         yield StartupCase(
-            f"jwt-hs256 service, secret = the ES256 public key ({spelling})",
+            f"jwt-hs256 service, secret = the {label} public key ({spelling})",
             HS256,
-            files={"jwt-hs256/es256-public.jwk": _hs256_jwk(secret)},
+            files={**beside, f"jwt-hs256/{name.value}-public.jwk": _hs256_jwk(secret)},
             library=partial(_hmac_key_check, secret),
             library_expect=recorded.get(spelling, REJECTS),
         )
@@ -222,6 +249,15 @@ def alg_not_allowed(ctx: Context) -> Iterator[Probe]:
             MALFORMED,
         )
         return
+    if ctx.format is EDDSA:
+        sign = key.sign  # the real Ed25519 key under other labels, including RFC 9864's "Ed25519"
+        for alg in ("Ed25519", "Ed448", "eddsa", "EdDSA "):
+            yield Probe(
+                f'alg "{alg}" signed with the real key',
+                forge.jws(ctx.header(alg=alg), payload, sign=sign),
+                MALFORMED,
+            )
+        return
     private = key.ec_private
     algorithms: tuple[tuple[str, hashes.HashAlgorithm], ...] = (
         ("ES384", hashes.SHA384()),
@@ -238,10 +274,18 @@ def alg_not_allowed(ctx: Context) -> Iterator[Probe]:
 
 
 def curve_mismatch(ctx: Context) -> Iterator[Probe]:
-    """ES256-labelled signatures made on other curves, under the service's kid."""
+    """ES256-labelled signatures made on other curves, EdDSA-labelled ones made with Ed448; service kid."""
+    payload = ctx.claims()
+    if ctx.format is EDDSA:
+        ed448 = Ed448PrivateKey.generate()
+        yield Probe(
+            "EdDSA header, signed with Ed448 (114-byte signature)",
+            forge.jws(ctx.header(), payload, sign=ed448.sign),
+            BAD_SIGNATURE,
+        )
+        return
     if ctx.format is not ES256:
         return
-    payload = ctx.claims()
     for curve, label in ((ec.SECP256K1(), "secp256k1"), (ec.SECP384R1(), "P-384")):
         sign = forge.ecdsa_signer(ec.generate_private_key(curve), hashes.SHA256())
         yield Probe(
@@ -258,8 +302,44 @@ def _es256_curve_check(curve: ec.EllipticCurve) -> object:
     return jwt.decode(token, private.public_key(), algorithms=["ES256"])
 
 
+def _eddsa_ed448_check() -> object:
+    """Pyjwt given an Ed448 key under algorithms=["EdDSA"] (RFC 8037's EdDSA names both curves)."""
+    import jwt  # noqa: PLC0415 - only the library checks need pyjwt
+
+    private = Ed448PrivateKey.generate()
+    token = forge.jws({"alg": "EdDSA", "typ": "JWT"}, {"sub": "x"}, sign=private.sign)
+    return jwt.decode(token, private.public_key(), algorithms=["EdDSA"])
+
+
 def curve_mismatch_startup(name: FormatName) -> Iterator[StartupCase]:
-    """An ES256 key ring holding a P-384 or secp256k1 key."""
+    """An ES256 key ring holding a P-384 or secp256k1 key; a jwt-eddsa ring holding an Ed448 or X25519 key."""
+    if name is EDDSA:
+        ed448, x25519 = Ed448PrivateKey.generate(), X25519PrivateKey.generate()
+        for crv, private, public, library, expect in (
+            (
+                "Ed448",
+                ed448.private_bytes_raw(),
+                ed448.public_key().public_bytes_raw(),
+                _eddsa_ed448_check,
+                ACCEPTS,
+            ),
+            ("X25519", x25519.private_bytes_raw(), x25519.public_key().public_bytes_raw(), None, None),
+        ):
+            jwk = {
+                "kty": "OKP",
+                "crv": crv,
+                "x": forge.b64u(public),
+                "d": forge.b64u(private),
+                "kid": f"wrong-{crv}",
+            }
+            yield StartupCase(
+                f"jwt-eddsa key on {crv}",
+                EDDSA,
+                files={f"jwt-eddsa/{crv}.jwk": attacker.key_file(jwk)},
+                library=library,
+                library_expect=expect,
+            )
+        return
     if name is not ES256:
         return
     for curve, crv in ((ec.SECP384R1(), "P-384"), (ec.SECP256K1(), "secp256k1")):
@@ -267,7 +347,7 @@ def curve_mismatch_startup(name: FormatName) -> Iterator[StartupCase]:
         yield StartupCase(
             f"jwt-es256 key on {crv}",
             ES256,
-            files={f"jwt-es256/{crv}.jwk": json.dumps({**jwk, "kid": thumbprint_of(jwk)})},
+            files={f"jwt-es256/{crv}.jwk": attacker.key_file(jwk)},
             library=partial(_es256_curve_check, curve),
             library_expect=REJECTS,
         )
@@ -288,6 +368,14 @@ def embedded_jwk(ctx: Context) -> Iterator[Probe]:
         forge.jws(ctx.header(alg="HS256", jwk=oct_jwk), payload, sign=forge.hmac_signer(secret)),
         MALFORMED,
     )
+    if ctx.format is EDDSA:
+        secret_key = attacker.ed25519_keypair()[0]
+        okp = attacker.okp_jwk(secret_key, kid="attacker", private=False)
+        yield Probe(
+            "EdDSA with an embedded Ed25519 jwk, service kid",
+            forge.jws(ctx.header(jwk=okp), payload, sign=forge.ed25519_signer(secret_key)),
+            MALFORMED,
+        )
     if ctx.format is ES256:
         private = ec.generate_private_key(ec.SECP256R1())
         jwk = attacker.ec_jwk(private, kid="attacker", private=False)
@@ -306,25 +394,31 @@ def embedded_jwk(ctx: Context) -> Iterator[Probe]:
 
 def x5c_injection(ctx: Context) -> Iterator[Probe]:
     """A self-signed attacker certificate in x5c."""
-    if ctx.format is not ES256:
+    if ctx.format not in ASYMMETRIC_JWT:
         return
-    private = ec.generate_private_key(ec.SECP256R1())
     import base64  # noqa: PLC0415 - x5c is standard base64, used nowhere else
 
-    chain = [base64.b64encode(attacker.self_signed_certificate(private)).decode()]
+    sign: forge.Signer
+    if ctx.format is EDDSA:
+        ed_private = Ed25519PrivateKey.generate()
+        certificate, sign = attacker.self_signed_certificate(ed_private), ed_private.sign
+    else:
+        private = ec.generate_private_key(ec.SECP256R1())
+        certificate, sign = attacker.self_signed_certificate(private), forge.ecdsa_signer(private)
+    chain = [base64.b64encode(certificate).decode()]
     yield Probe(
-        "self-signed x5c, service kid",
-        forge.jws(ctx.header(x5c=chain), ctx.claims(), sign=forge.ecdsa_signer(private)),
-        MALFORMED,
+        "self-signed x5c, service kid", forge.jws(ctx.header(x5c=chain), ctx.claims(), sign=sign), MALFORMED
     )
 
 
 def jku_injection(ctx: Context) -> Iterator[Probe]:
     """Jku / x5u pointing at an attacker-hosted key set (a loopback listener that counts requests)."""
-    if ctx.format is not ES256:
+    if ctx.format not in ASYMMETRIC_JWT:
         return
-    private = ec.generate_private_key(ec.SECP256R1())
-    sign = forge.ecdsa_signer(private)
+    if ctx.format is EDDSA:
+        sign = forge.ed25519_signer(attacker.ed25519_keypair()[0])
+    else:
+        sign = forge.ecdsa_signer(ec.generate_private_key(ec.SECP256R1()))
     payload = ctx.claims()
     yield Probe(
         "jku to the attacker's JWKS, kid attacker",
@@ -345,7 +439,7 @@ def jku_injection(ctx: Context) -> Iterator[Probe]:
 
 def jku_not_fetched(ctx: Context) -> Iterator[Observation]:
     """The jku/x5u URL was never requested (no SSRF)."""
-    if ctx.format is not ES256 or ctx.jku_hits is None:
+    if ctx.format not in ASYMMETRIC_JWT or ctx.jku_hits is None:
         return
     hits = ctx.jku_hits()
     if hits:
@@ -364,6 +458,12 @@ def psychic_signature(ctx: Context) -> Iterator[Probe]:
         if ctx.format is ES256:
             n = attacker.P256_ORDER.to_bytes(32, "big")
             cases = {"r = s = 0": bytes(64), "r = s = n": n + n, "r = n, s = 1": n + (1).to_bytes(32, "big")}
+        elif ctx.format is EDDSA:
+            identity = (1).to_bytes(32, "little")  # the neutral point's encoding
+            cases = {
+                "all-zero Ed25519 signature": bytes(64),
+                "R = neutral point, S = 0": identity + bytes(32),
+            }
         else:
             cases = {"all-zero 32-byte MAC": bytes(32)}
         for label, signature in cases.items():
@@ -468,7 +568,7 @@ ATTACKS: Final = (
         "JWT-ALG-NONE",
         "Unsigned token accepted because the header says alg=none",
         Section.SIGNATURE,
-        row(REJECT, REJECT, NO_UNSIGNED_PURPOSE, NO_UNSIGNED_PURPOSE),
+        row(REJECT, REJECT, REJECT, NO_UNSIGNED_PURPOSE, NO_UNSIGNED_PURPOSE),
         probes=alg_none,
         library_note="pyjwt rejects every spelling (allow-list); only verify_signature=False lets it in.",
     ),
@@ -476,23 +576,24 @@ ATTACKS: Final = (
         "JWT-NULL-SIG",
         "Real algorithm kept but signature emptied or stripped",
         Section.SIGNATURE,
-        row(REJECT, REJECT, REJECT, REJECT),
+        row(REJECT, REJECT, REJECT, REJECT, REJECT),
         probes=null_signature,
     ),
     Attack(
         "JWT-SIG-NOT-VERIFIED",
         "Claims read without verifying the signature (forged payload, genuine signature)",
         Section.SIGNATURE,
-        row(REJECT, REJECT, REJECT, REJECT),
+        row(REJECT, REJECT, REJECT, REJECT, REJECT),
         probes=unverified_signature,
         library_note="Rejected by default; pyjwt with verify_signature=False returns the forged claims.",
     ),
     Attack(
         "JWT-KEYCONF-ES-HS",
-        "Algorithm/key confusion: HS256 MAC keyed with the service's ES256 public key",
+        "Algorithm/key confusion: HS256 MAC keyed with the service's ES256 or EdDSA public key",
         Section.SIGNATURE,
         row(
             deployment("the HS256 service publishes no public key to confuse"),
+            REJECT_AND_STARTUP,
             REJECT_AND_STARTUP,
             NO_ALG_HEADER,
             NO_ALG_HEADER,
@@ -505,15 +606,16 @@ ATTACKS: Final = (
         "JWT-ALG-NOT-ALLOWED",
         "Another algorithm of the family, or case/whitespace games, signed with the real key",
         Section.SIGNATURE,
-        row(REJECT, REJECT, NO_ALG_HEADER, NO_ALG_HEADER),
+        row(REJECT, REJECT, REJECT, NO_ALG_HEADER, NO_ALG_HEADER),
         probes=alg_not_allowed,
     ),
     Attack(
         "JWT-ES-CURVE-MISMATCH",
-        "ES256 label used with a key on another curve (secp256k1, P-384)",
+        "Signature label used with a key on another curve (ES256: secp256k1, P-384; EdDSA: Ed448, X25519)",
         Section.SIGNATURE,
         row(
             deployment("an HS256 service has no curve"),
+            REJECT_AND_STARTUP,
             REJECT_AND_STARTUP,
             deployment("v4.local has no signature curve"),
             structural("v4.public is Ed25519 only: the version fixes the curve"),
@@ -525,7 +627,7 @@ ATTACKS: Final = (
         "JWT-EMBEDDED-JWK",
         "Attacker key embedded in the header (jwk) and used to verify the token itself",
         Section.SIGNATURE,
-        row(REJECT, REJECT, NO_HEADER_PARAMETERS, NO_HEADER_PARAMETERS),
+        row(REJECT, REJECT, REJECT, NO_HEADER_PARAMETERS, NO_HEADER_PARAMETERS),
         probes=embedded_jwk,
         library_note="pyjwt ignores a header jwk; an application building PyJWK(header['jwk']) lets it in.",
     ),
@@ -535,6 +637,7 @@ ATTACKS: Final = (
         Section.SIGNATURE,
         row(
             deployment("an HS256 service verifies with a shared secret, never a certificate"),
+            REJECT,
             REJECT,
             NO_HEADER_PARAMETERS,
             NO_HEADER_PARAMETERS,
@@ -548,6 +651,7 @@ ATTACKS: Final = (
         row(
             deployment("an HS256 service has no key set to fetch"),
             REJECT,
+            REJECT,
             NO_HEADER_PARAMETERS,
             NO_HEADER_PARAMETERS,
         ),
@@ -559,7 +663,7 @@ ATTACKS: Final = (
         "JWT-PSYCHIC-SIG",
         "Degenerate signatures: ECDSA r=s=0 / n, all-zero MAC tag or Ed25519 signature",
         Section.SIGNATURE,
-        row(REJECT, REJECT, REJECT, REJECT),
+        row(REJECT, REJECT, REJECT, REJECT, REJECT),
         probes=psychic_signature,
     ),
     Attack(
@@ -569,6 +673,7 @@ ATTACKS: Final = (
         row(
             deployment("an HMAC tag has one encoding"),
             REJECT,
+            structural("Ed25519 signatures have exactly one 64-byte encoding"),
             deployment("v4.local has a fixed 32-byte tag, no signature encoding"),
             structural("Ed25519 signatures have exactly one 64-byte encoding"),
         ),
@@ -578,14 +683,14 @@ ATTACKS: Final = (
         "JWT-CRIT-UNKNOWN",
         "Validly signed token with a critical header extension the verifier does not understand",
         Section.SIGNATURE,
-        row(REJECT, REJECT, NO_HEADER_PARAMETERS, NO_HEADER_PARAMETERS),
+        row(REJECT, REJECT, REJECT, NO_HEADER_PARAMETERS, NO_HEADER_PARAMETERS),
         probes=critical_header,
     ),
     Attack(
         "TOKEN-HEADER-FOOTER-TAMPER",
         "Protected header (kid/typ) or PASETO footer modified or stripped, signature kept",
         Section.SIGNATURE,
-        row(REJECT, REJECT, REJECT, REJECT),
+        row(REJECT, REJECT, REJECT, REJECT, REJECT),
         probes=header_footer_tamper,
     ),
 )

@@ -185,6 +185,28 @@ class ServiceTarget:
         """``GET /me`` with ``access`` as the bearer token."""
         return _reply(self._request("GET", "/me", headers={"Authorization": f"Bearer {access}"}))
 
+    def login_as(self, username: str, password: str) -> Reply:
+        """``POST /auth/login`` as any user; the reply as it came."""
+        return _reply(self._request("POST", "/auth/login", json={"username": username, "password": password}))
+
+    def create_user(self, access: str, username: str, password: str, role: str) -> Reply:
+        """``POST /admin/users`` with ``access`` as the bearer token."""
+        body = {"username": username, "password": password, "role": role}
+        return _reply(
+            self._request("POST", "/admin/users", json=body, headers={"Authorization": f"Bearer {access}"})
+        )
+
+    def change_role(self, access: str, username: str, role: str) -> Reply:
+        """``PATCH /admin/users/{username}`` with ``access`` as the bearer token."""
+        return _reply(
+            self._request(
+                "PATCH",
+                f"/admin/users/{username}",
+                json={"role": role},
+                headers={"Authorization": f"Bearer {access}"},
+            )
+        )
+
     def advance(self, seconds: int) -> None:
         """Let ``seconds`` pass on the service's clock."""
         if self._shift is not None:

@@ -125,8 +125,13 @@ class SessionManager:
             ver=ver,
         )
 
-    async def start(self, username: str, role: Role) -> TokenPair:
-        """Login: a new family and its first refresh token, plus an access token."""
+    async def start(self, username: str, role: Role, *, generation: int) -> TokenPair:
+        """Login: a new family and its first refresh token, plus an access token.
+
+        ``generation`` is the user's session generation read before the login read the user; the store
+        refuses the family (:class:`service.stores.SessionGenerationChanged`) if the user's sessions were
+        revoked since.
+        """
         now = self._clock()
         await self._maybe_purge(now)
         family = secrets.token_urlsafe(16)
@@ -139,6 +144,7 @@ class SessionManager:
             jti=refresh.jti,
             expires_at=refresh.exp.timestamp(),
             now=now.timestamp(),
+            generation=generation,
         )
         return TokenPair(
             access_token=self.issue_access(username, role, now=now),

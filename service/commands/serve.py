@@ -19,11 +19,11 @@ from granian.constants import Interfaces
 
 from formats import FormatName
 from formats.claims import utc_now
+from service.accounts import Accounts
 from service.auth.roles import Role
-from service.commands.users import set_user
 from service.keyring import load_format
 from service.passwords import PasswordHasher
-from service.settings import Settings, SettingsError
+from service.settings import Environment, Settings, SettingsError
 from service.stores import StoreError, open_stores
 
 __all__ = ["DEMO_USERS", "register"]
@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="create or reset the users admin and alice with new random passwords, printed once",
+        help="create or reset the users admin and alice with new random passwords, printed once "
+        "(refused when TOKENBENCH_ENV=production)",
     )
     parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
@@ -62,6 +63,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.format:
         environ["TOKENBENCH_FORMAT"] = args.format
     settings = Settings.from_env(environ)
+    if args.demo and settings.env is Environment.PRODUCTION:
+        print(
+            "tokenbench: error: --demo is refused when TOKENBENCH_ENV=production "
+            "(it resets the admin password and prints it); create users with `tokenbench users create`",
+            file=sys.stderr,
+        )
+        return 2
     load_format(settings, clock=utc_now)  # generates a first key in development; refuses bad keys
     try:
         asyncio.run(_prepare(settings, demo=args.demo))
@@ -98,11 +106,11 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
                 raise
             raise SettingsError("TOKENBENCH_REDIS_URL", str(exc)) from exc
         if demo:
-            hasher = PasswordHasher(settings.argon2)
+            accounts = Accounts(stores=stores, hasher=PasswordHasher(settings.argon2))
             lines = []
             for username, role in DEMO_USERS:
                 password = secrets.token_urlsafe(12)
-                await set_user(stores, hasher, username, role=role, password=password)
+                await accounts.ensure(username, role=role, password=password)
                 lines.append(f"  {username:<6} role {role.value:<6} password {password}")
             print("demo users (passwords are shown only now):", *lines, sep="\n", flush=True)
     finally:

@@ -1,8 +1,11 @@
 """``tokenbench users create|list|set-role|set-password|delete``: manage users in the configured database.
 
 Passwords come from a prompt (asked twice) or, for scripts, from standard input with
-``--password-stdin`` (the first line). Changing a role or a password, or deleting a user, revokes the
-user's refresh sessions, exactly like the admin API.
+``--password-stdin`` (the first line). Every change goes through :mod:`service.accounts`, exactly like the
+admin API: changing a role or a password, or deleting a user, revokes the user's refresh sessions (also
+when repeated, so re-running a command whose revocation failed completes it), and the last admin can be
+neither demoted nor deleted. ``list`` shows, per user, whether the stored hash uses the configured argon2
+parameters (``current``) or older ones (``outdated``, upgraded at the user's next login).
 """
 
 from __future__ import annotations
@@ -12,18 +15,17 @@ import asyncio
 import getpass
 import os
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from service.accounts import Accounts, validate_password, validate_username
 from service.auth.roles import Role
 from service.errors import InvalidRequest
-from service.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordHasher
-from service.routes.admin import validate_username
+from service.passwords import PasswordHasher
 from service.settings import Settings
-from service.stores import StoreError, Stores, UserExists, UserNotFound, open_stores
+from service.stores import LastAdmin, StoreError, UserExists, UserNotFound, open_stores
 
-__all__ = ["register", "set_user"]
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _password_stdin(create)
     create.set_defaults(run=lambda args: _run(args, _create))
 
-    listing = actions.add_parser("list", help="show every user and role")
+    listing = actions.add_parser(
+        "list", help="show every user: name, role, created, argon2 parameters of the hash (current/outdated)"
+    )
     listing.set_defaults(run=lambda args: _run(args, _list))
 
     set_role = actions.add_parser("set-role", help="change a role (revokes the user's sessions)")
@@ -65,7 +69,7 @@ def _password_stdin(parser: argparse.ArgumentParser) -> None:
     )
 
 
-Action = Callable[[argparse.Namespace, Stores, PasswordHasher], Awaitable[int]]
+Action = Callable[[argparse.Namespace, Accounts], Awaitable[int]]
 
 
 def _run(args: argparse.Namespace, action: Action) -> int:
@@ -75,7 +79,7 @@ def _run(args: argparse.Namespace, action: Action) -> int:
         stores = open_stores(settings)
         try:
             await stores.startup()
-            return await action(args, stores, PasswordHasher(settings.argon2))
+            return await action(args, Accounts(stores=stores, hasher=PasswordHasher(settings.argon2)))
         finally:
             await stores.shutdown()
 
@@ -87,6 +91,8 @@ def _run(args: argparse.Namespace, action: Action) -> int:
         print(f"tokenbench: error: user {exc} already exists", file=sys.stderr)
     except UserNotFound as exc:
         print(f"tokenbench: error: no user {exc}", file=sys.stderr)
+    except LastAdmin as exc:
+        print(f"tokenbench: error: {exc} is the last admin; make another user admin first", file=sys.stderr)
     except StoreError as exc:
         print(f"tokenbench: error: TOKENBENCH_DATABASE_URL: {exc}", file=sys.stderr)
     return 1
@@ -99,60 +105,39 @@ def _read_password(args: argparse.Namespace) -> str:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise InvalidRequest("the two passwords differ")
-    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise InvalidRequest(f"a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")
-    return password
+    return validate_password(password)
 
 
-async def set_user(
-    stores: Stores, hasher: PasswordHasher, username: str, *, role: Role, password: str
-) -> bool:
-    """Create ``username`` or reset its role and password (revoking its sessions); True if created."""
-    password_hash = await hasher.hash(password)
-    try:
-        await stores.users.create(username, role=role.value, password_hash=password_hash, now=time.time())
-    except UserExists:
-        await stores.users.set_role(username, role.value)
-        await stores.users.set_password_hash(username, password_hash)
-        await stores.sessions.revoke_user(username, now=time.time())
-        return False
-    return True
-
-
-async def _create(args: argparse.Namespace, stores: Stores, hasher: PasswordHasher) -> int:
-    username = validate_username(args.username)
+async def _create(args: argparse.Namespace, accounts: Accounts) -> int:
+    validate_username(args.username)  # before asking for a password
     password = _read_password(args)
-    await stores.users.create(
-        username, role=args.role, password_hash=await hasher.hash(password), now=time.time()
-    )
-    print(f"created {username} (role {args.role})")
+    record = await accounts.create(args.username, role=Role(args.role), password=password)
+    print(f"created {record.username} (role {record.role})")
     return 0
 
 
-async def _list(_args: argparse.Namespace, stores: Stores, _hasher: PasswordHasher) -> int:
-    for user in await stores.users.list():
+async def _list(_args: argparse.Namespace, accounts: Accounts) -> int:
+    for user in await accounts.stores.users.list():
         created = datetime.fromtimestamp(user.created_at, UTC).isoformat(timespec="seconds")
-        print(f"{user.username}\t{user.role}\t{created}")
+        params = "outdated" if accounts.hasher.needs_rehash(user.password_hash) else "current"
+        print(f"{user.username}\t{user.role}\t{created}\t{params}")
     return 0
 
 
-async def _set_role(args: argparse.Namespace, stores: Stores, _hasher: PasswordHasher) -> int:
-    await stores.users.set_role(args.username, args.role)
-    revoked = await stores.sessions.revoke_user(args.username, now=time.time())
-    print(f"{args.username} now has role {args.role}; {revoked} session(s) revoked")
+async def _set_role(args: argparse.Namespace, accounts: Accounts) -> int:
+    record, revoked = await accounts.set_role(args.username, Role(args.role))
+    print(f"{record.username} now has role {record.role}; {revoked} session(s) revoked")
     return 0
 
 
-async def _set_password(args: argparse.Namespace, stores: Stores, hasher: PasswordHasher) -> int:
+async def _set_password(args: argparse.Namespace, accounts: Accounts) -> int:
     password = _read_password(args)
-    await stores.users.set_password_hash(args.username, await hasher.hash(password))
-    revoked = await stores.sessions.revoke_user(args.username, now=time.time())
+    revoked = await accounts.set_password(args.username, password)
     print(f"password of {args.username} changed; {revoked} session(s) revoked")
     return 0
 
 
-async def _delete(args: argparse.Namespace, stores: Stores, _hasher: PasswordHasher) -> int:
-    await stores.users.delete(args.username)
-    revoked = await stores.sessions.revoke_user(args.username, now=time.time())
+async def _delete(args: argparse.Namespace, accounts: Accounts) -> int:
+    revoked = await accounts.delete(args.username)
     print(f"deleted {args.username}; {revoked} session(s) revoked")
     return 0

@@ -1,35 +1,34 @@
 """``/admin/users``: list, create and re-role users. Role ``admin`` only (guard on the router).
 
+The guard reads the access token alone, so ``GET`` (a read) stays stateless. The writes (``POST``,
+``PATCH``) go through :mod:`service.accounts` with the caller as ``actor``: the caller's *current* role is
+read in the write's own transaction, so an admin demoted or deleted since the token was issued gets 403
+``role_revoked`` at once, and the last admin cannot be demoted (409 ``last_admin``).
+
 Changing a role revokes the user's refresh sessions: their next refresh fails and their next login
 carries the new role. Access tokens already issued keep their old role until they expire (at most
-``TOKENBENCH_ACCESS_TTL``): that is the price of stateless access tokens, see ``docs/service.md``.
+``TOKENBENCH_ACCESS_TTL``) on the stateless routes: that is the price of stateless access tokens, see
+``docs/service.md``.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import msgspec
-from litestar import Router, get, patch, post
+from litestar import Request, Router, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from service.auth.guards import requires_permission, requires_role
+from service.accounts import USERNAME_PATTERN
+from service.auth.guards import claims_of, requires_permission, requires_role
 from service.auth.roles import Permission, Role
-from service.errors import InvalidRequest
 from service.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from service.services import ServicesDep
 from service.stores import UserRecord
 
-__all__ = ["USERNAME_PATTERN", "UserOut", "Username", "router", "validate_username"]
-
-USERNAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}(?![\s\S])"
-"""1-64 characters, the first a letter or digit. It ends with "no character follows" rather than ``$``,
-which also matches before a final newline (``"alice\n"`` passed): the lookahead means the end of the
-string in Python (msgspec, :func:`validate_username`) and in the ECMAScript regex of the OpenAPI schema."""
-_USERNAME: Final = re.compile(USERNAME_PATTERN)
+__all__ = ["UserOut", "router"]
 
 Username = Annotated[str, msgspec.Meta(pattern=USERNAME_PATTERN)]
 Password = Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)]
@@ -66,17 +65,6 @@ class UserOut(msgspec.Struct, frozen=True):
         )
 
 
-def validate_username(username: str) -> str:
-    """The name itself if usable, else InvalidRequest (the CLI uses the same rule).
-
-    Every name that enters (a login body, a path, the CLI) is checked with this one rule before any store
-    sees it, so a NUL byte, a control character or an overlong name is a 400 here, not a database error.
-    """
-    if _USERNAME.match(username) is None:
-        raise InvalidRequest("user name must be 1-64 of A-Z a-z 0-9 _ . @ - and start with a letter or digit")
-    return username
-
-
 @get("/users", guards=[requires_permission(Permission.USERS_READ)], summary="List users")
 async def list_users(services: ServicesDep) -> list[UserOut]:
     """Every user with role and creation time."""
@@ -89,14 +77,12 @@ async def list_users(services: ServicesDep) -> list[UserOut]:
     status_code=HTTP_201_CREATED,
     summary="Create a user",
 )
-async def create_user(data: JSONBody[NewUser], services: ServicesDep) -> UserOut:
-    """400 on a bad body, 409 if the name is taken."""
-    password_hash = await services.hasher.hash(data.password)
-    record = await services.stores.users.create(
-        data.username,
-        role=data.role.value,
-        password_hash=password_hash,
-        now=services.clock().timestamp(),
+async def create_user(
+    request: Request[Any, Any, Any], data: JSONBody[NewUser], services: ServicesDep
+) -> UserOut:
+    """400 on a bad body, 409 if the name is taken, 403 if the caller is no longer an admin."""
+    record = await services.accounts.create(
+        data.username, role=data.role, password=data.password, actor=claims_of(request).sub
     )
     return UserOut.of(record)
 
@@ -106,13 +92,18 @@ async def create_user(data: JSONBody[NewUser], services: ServicesDep) -> UserOut
     guards=[requires_permission(Permission.USERS_WRITE)],
     summary="Change a user's role (revokes their refresh sessions)",
 )
-async def change_role(username: FromPath[str], data: JSONBody[RoleChange], services: ServicesDep) -> UserOut:
-    """404 if unknown. A real change revokes every refresh session of the user."""
-    validate_username(username)  # a name from the path, like any other: a NUL byte is 400, not a store error
-    before = await services.stores.users.get(username)
-    record = await services.stores.users.set_role(username, data.role.value)
-    if before is None or before.role != record.role:
-        await services.sessions.logout_all(username)
+async def change_role(
+    request: Request[Any, Any, Any],
+    username: FromPath[str],
+    data: JSONBody[RoleChange],
+    services: ServicesDep,
+) -> UserOut:
+    """404 if unknown, 409 for the last admin, 403 if the caller is no longer an admin.
+
+    Revokes every refresh session of the user, also when the role is unchanged: that is how a change
+    whose revocation failed (503) is completed.
+    """
+    record, _ = await services.accounts.set_role(username, data.role, actor=claims_of(request).sub)
     return UserOut.of(record)
 
 

@@ -29,7 +29,7 @@ from service.errors import InvalidCredentials
 from service.passwords import MAX_PASSWORD_CHARS
 from service.routes.admin import Username
 from service.services import Services, ServicesDep
-from service.stores import SessionRevoked
+from service.stores import SessionGenerationChanged, SessionRevoked
 
 __all__ = ["login", "logout", "logout_all", "refresh", "route_handlers"]
 
@@ -133,15 +133,18 @@ async def login(
             period=limit.period,
             now=services.clock().timestamp(),
         )
+    generation = await services.stores.sessions.generation(data.username)  # before the read: see below
     user = await services.stores.users.get(data.username)
     matches = await services.hasher.verify(None if user is None else user.password_hash, data.password)
     if user is None or not matches:
         raise InvalidCredentials("wrong user name or password")
-    if services.hasher.needs_rehash(user.password_hash):
-        await services.stores.users.set_password_hash(
-            user.username, await services.hasher.hash(data.password)
-        )
-    pair = await services.sessions.start(user.username, Role(user.role))
+    # The read above is as old as the argon2 wait: go on with the user as stored now (service.accounts),
+    # and start the session only if no revocation happened since `generation` was read.
+    user = await services.accounts.confirm_login(user, data.password)
+    try:
+        pair = await services.sessions.start(user.username, Role(user.role), generation=generation)
+    except SessionGenerationChanged:
+        raise InvalidCredentials("wrong user name or password") from None
     return _token_response(services, pair)
 
 

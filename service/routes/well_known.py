@@ -1,7 +1,8 @@
 """``GET /.well-known/{jwks.json|paserk.json}``: public verification keys, from the key ring.
 
-Only the asymmetric formats publish anything (``jwt-es256`` a JWKS, ``paseto-v4-public`` PASERK public
-keys); each document lists the active key and the retiring verify-only keys. Every other name is 404.
+Only the asymmetric formats publish anything (``jwt-es256`` and ``jwt-eddsa`` a JWKS,
+``paseto-v4-public`` PASERK public keys); each document lists the active key and the retiring verify-only
+keys. Every other name is 404.
 """
 
 from __future__ import annotations

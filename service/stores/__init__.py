@@ -13,9 +13,13 @@ from pathlib import Path
 from service.private_files import SQLITE_SIDE_FILES, readable_by_others, refusal
 from service.settings import Environment, Settings, SettingsError
 from service.stores.base import (
+    ADMIN_ROLE,
+    ActorNotAdmin,
+    LastAdmin,
     RateLimited,
     RateLimiter,
     Rotation,
+    SessionGenerationChanged,
     SessionRecord,
     SessionReused,
     SessionRevoked,
@@ -32,9 +36,13 @@ from service.stores.redis import RedisRateLimiter, RedisSessionStore, connect
 from service.stores.sql import SqlRateLimiter, SqlSessionStore, SqlUserStore, create_engine, create_schema
 
 __all__ = [
+    "ADMIN_ROLE",
+    "ActorNotAdmin",
+    "LastAdmin",
     "RateLimited",
     "RateLimiter",
     "Rotation",
+    "SessionGenerationChanged",
     "SessionRecord",
     "SessionReused",
     "SessionRevoked",

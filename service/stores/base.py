@@ -3,8 +3,12 @@
 One Protocol per concern and one module per backend (``sql.py``, ``redis.py``). Every operation that must
 not race is one atomic step in the backend: :meth:`SessionStore.rotate` is a single compare-and-set (SQL
 ``UPDATE ... WHERE current_jti = :presented``, a Lua script in Redis), :meth:`RateLimiter.hit` a single
-upsert or script. Stores raise, never return flags: :class:`SessionReused` (the family is revoked by the
-time it is raised), :class:`SessionRevoked`, :class:`UserExists`, :class:`UserNotFound`,
+upsert or script; :meth:`SessionStore.start` checks the user's session generation that
+:meth:`SessionStore.revoke_user` bumps, and :meth:`UserStore.set_role` / :meth:`UserStore.delete` check the
+caller's current role and the last admin, each in the step that writes (the account rules in
+:mod:`service.accounts` rely on it). Stores raise, never return flags: :class:`SessionReused` (the family
+is revoked by the time it is raised), :class:`SessionRevoked`, :class:`SessionGenerationChanged`,
+:class:`UserExists`, :class:`UserNotFound`, :class:`ActorNotAdmin`, :class:`LastAdmin`,
 :class:`StoreUnavailable` for every connection-level failure of the backend, and :class:`StoreRejected`
 when the backend refuses a value as data (the request's fault, not an outage), translated in one place
 per backend.
@@ -14,14 +18,20 @@ Times cross this boundary as float seconds since the epoch, so every backend sto
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Final, Protocol
 
 import msgspec
 
+from service.auth.roles import Role
+
 __all__ = [
+    "ADMIN_ROLE",
+    "ActorNotAdmin",
+    "LastAdmin",
     "RateLimited",
     "RateLimiter",
     "Rotation",
+    "SessionGenerationChanged",
     "SessionRecord",
     "SessionReused",
     "SessionRevoked",
@@ -65,6 +75,24 @@ class SessionRevoked(StoreError):
 
 class SessionReused(StoreError):
     """A rotated refresh token came back after the grace window: the family has just been revoked."""
+
+
+class SessionGenerationChanged(SessionRevoked):
+    """A session start was refused: the user's sessions were revoked since the login read the user."""
+
+
+# --- account rules the user store enforces inside its own transactions --------------------------------
+
+ADMIN_ROLE: Final = Role.ADMIN.value
+"""The role that administers users: at least one user must keep it, and admin writes need it *now*."""
+
+
+class ActorNotAdmin(StoreError):
+    """The caller of an admin write no longer exists or no longer has :data:`ADMIN_ROLE` (403)."""
+
+
+class LastAdmin(StoreError):
+    """Demoting or deleting this user would leave no user with :data:`ADMIN_ROLE` (409)."""
 
 
 class RateLimited(StoreError):
@@ -118,24 +146,36 @@ class UserStore(Protocol):
         """The user, or None."""
         ...
 
-    async def create(self, username: str, *, role: str, password_hash: str, now: float) -> UserRecord:
-        """Add a user; raises :class:`UserExists`."""
+    async def create(
+        self, username: str, *, role: str, password_hash: str, now: float, actor: str | None = None
+    ) -> UserRecord:
+        """Add a user; raises :class:`UserExists`, or :class:`ActorNotAdmin` (see :meth:`set_role`)."""
         ...
 
     async def list(self) -> list[UserRecord]:
         """Every user, by name."""
         ...
 
-    async def set_role(self, username: str, role: str) -> UserRecord:
-        """Change a user's role; raises :class:`UserNotFound`."""
+    async def set_role(self, username: str, role: str, *, actor: str | None = None) -> UserRecord:
+        """Change a user's role; raises :class:`UserNotFound`.
+
+        One transaction, serialized with every other admin write, that first checks the current state:
+        ``actor`` (the caller of an admin route; ``None`` for the CLI) must still exist with
+        :data:`ADMIN_ROLE`, else :class:`ActorNotAdmin`; demoting the last user with that role raises
+        :class:`LastAdmin`. So two concurrent demotions cannot leave no admin.
+        """
         ...
 
     async def set_password_hash(self, username: str, password_hash: str) -> None:
-        """Replace a user's hash (password change or rehash); raises :class:`UserNotFound`."""
+        """Replace a user's hash (password change); raises :class:`UserNotFound`."""
         ...
 
-    async def delete(self, username: str) -> None:
-        """Remove a user; raises :class:`UserNotFound`."""
+    async def replace_password_hash(self, username: str, *, old: str, new: str) -> bool:
+        """Compare-and-set: store ``new`` only if the hash is still ``old`` (a login's rehash)."""
+        ...
+
+    async def delete(self, username: str, *, actor: str | None = None) -> None:
+        """Remove a user; raises :class:`UserNotFound`, :class:`ActorNotAdmin` or :class:`LastAdmin`."""
         ...
 
     async def ping(self) -> None:
@@ -146,8 +186,18 @@ class UserStore(Protocol):
 class SessionStore(Protocol):
     """Refresh-token families (RFC 9700 §4.14): one per login, rotated on every refresh."""
 
-    async def start(self, family: str, *, username: str, jti: str, expires_at: float, now: float) -> None:
-        """Record a new family whose current token is ``jti`` (version 0)."""
+    async def generation(self, username: str) -> int:
+        """The user's session generation: 0, plus one for every :meth:`revoke_user` so far."""
+        ...
+
+    async def start(
+        self, family: str, *, username: str, jti: str, expires_at: float, now: float, generation: int
+    ) -> None:
+        """Record a new family whose current token is ``jti`` (version 0).
+
+        Only if the user's session generation is still ``generation`` (read before the login read the
+        user), checked in the same atomic step as the insert; else :class:`SessionGenerationChanged`.
+        """
         ...
 
     async def rotate(
@@ -179,7 +229,11 @@ class SessionStore(Protocol):
         ...
 
     async def revoke_user(self, username: str, *, now: float) -> int:
-        """Revoke every family of a user (logout-all, role change, deletion); returns how many."""
+        """Revoke every family of a user and bump the user's session generation, atomically.
+
+        Every revocation calls it (logout-all, role or password change, deletion); a login that read the
+        generation before this call cannot start a session after it. Returns how many families were live.
+        """
         ...
 
     async def get(self, family: str) -> SessionRecord | None:

@@ -5,8 +5,10 @@ several processes must see at once. Each operation that must not race is one Lua
 atomically: :data:`_ROTATE` is the compare-and-set of :meth:`RedisSessionStore.rotate`, :data:`_HIT` the
 fixed-window counter. Keys expire with the family they describe, so Redis forgets dead sessions itself.
 
-Layout (``prefix`` defaults to ``tokenbench:``): a hash ``<prefix>session:<family>`` per family and a set
-``<prefix>user-sessions:<username>`` of a user's families, for logout-all and role changes. The scripts
+Layout (``prefix`` defaults to ``tokenbench:``): a hash ``<prefix>session:<family>`` per family, a set
+``<prefix>user-sessions:<username>`` of a user's families, for logout-all and role changes, and a counter
+``<prefix>user-generation:<username>``, the user's session generation: :data:`_REVOKE_USER` increments it
+and :data:`_START` refuses a family whose login read an older value (the counter never expires). The scripts
 build the set's key from the prefix, so this layout needs a single Redis (no cluster).
 
 Connection errors are translated to :class:`StoreUnavailable` in :func:`_translate`; a value redis-py
@@ -26,6 +28,7 @@ from redis.exceptions import DataError, RedisError
 from service.stores.base import (
     RateLimited,
     Rotation,
+    SessionGenerationChanged,
     SessionRecord,
     SessionReused,
     SessionRevoked,
@@ -37,7 +40,9 @@ __all__ = ["RedisRateLimiter", "RedisSessionStore", "connect"]
 
 DEFAULT_PREFIX: Final = "tokenbench:"
 
+# KEYS: session, user set, user generation; ARGV: username, jti, now, expires_at, family, generation
 _START: Final = """
+if tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[6]) then return 0 end
 redis.call('HSET', KEYS[1], 'username', ARGV[1], 'current_jti', ARGV[2], 'ver', 0,
            'created_at', ARGV[3], 'expires_at', ARGV[4])
 local want = math.ceil((tonumber(ARGV[4]) - tonumber(ARGV[3])) * 1000)
@@ -91,8 +96,9 @@ redis.call('HDEL', KEYS[1], 'sealed')
 return 1
 """
 
-# KEYS[1] = user set; ARGV: now, session-key prefix
+# KEYS: user set, user generation; ARGV: now, session-key prefix
 _REVOKE_USER: Final = """
+redis.call('INCR', KEYS[2])
 local n = 0
 for _, family in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local key = ARGV[2] .. family
@@ -175,13 +181,26 @@ class RedisSessionStore(_RedisStore):
     def _user_key(self, username: str) -> str:
         return f"{self._prefix}user-sessions:{username}"
 
-    async def start(self, family: str, *, username: str, jti: str, expires_at: float, now: float) -> None:
-        """Record a new family whose current token is ``jti``."""
+    def _generation_key(self, username: str) -> str:
+        return f"{self._prefix}user-generation:{username}"
+
+    async def generation(self, username: str) -> int:
+        """The user's session generation (0 if never revoked)."""
         async with _translate():
-            await self._start(
-                keys=[self._session_key(family), self._user_key(username)],
-                args=[username, jti, repr(now), repr(expires_at), family],
+            value = await self._client.get(self._generation_key(username))
+        return 0 if value is None else int(_text(value))
+
+    async def start(
+        self, family: str, *, username: str, jti: str, expires_at: float, now: float, generation: int
+    ) -> None:
+        """Record a new family if the user's generation is still ``generation`` (one script)."""
+        async with _translate():
+            started = await self._start(
+                keys=[self._session_key(family), self._user_key(username), self._generation_key(username)],
+                args=[username, jti, repr(now), repr(expires_at), family, generation],
             )
+        if not started:
+            raise SessionGenerationChanged(username)
 
     async def rotate(
         self,
@@ -232,7 +251,8 @@ class RedisSessionStore(_RedisStore):
         """Revoke every live family of ``username``."""
         async with _translate():
             count = await self._revoke_user(
-                keys=[self._user_key(username)], args=[repr(now), f"{self._prefix}session:"]
+                keys=[self._user_key(username), self._generation_key(username)],
+                args=[repr(now), f"{self._prefix}session:"],
             )
         return int(count)
 

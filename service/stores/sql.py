@@ -33,6 +33,7 @@ from sqlalchemy import (
     case,
     delete,
     event,
+    func,
     select,
     text,
     update,
@@ -46,8 +47,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from service.private_files import create_owner_only
 from service.stores.base import (
+    ADMIN_ROLE,
+    ActorNotAdmin,
+    LastAdmin,
     RateLimited,
     Rotation,
+    SessionGenerationChanged,
     SessionRecord,
     SessionReused,
     SessionRevoked,
@@ -65,6 +70,7 @@ __all__ = [
     "create_engine",
     "create_schema",
     "metadata",
+    "session_generations",
 ]
 
 metadata: Final = MetaData()
@@ -94,6 +100,21 @@ sessions: Final = Table(
     Column("revoke_reason", String(32), nullable=True),
     Index("ix_tokenbench_refresh_sessions_username", "username"),
 )
+
+session_generations: Final = Table(
+    "tokenbench_session_generations",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+"""One row per user whose sessions were ever revoked or started: see :meth:`SqlSessionStore.start`.
+
+A table of its own (not a column of ``tokenbench_users``): ``create_schema`` adds it to a database made
+by an earlier version without touching the tables already there, and it sits next to the sessions, which
+is where the check and the bump must be atomic.
+"""
+
+ADMIN_WRITE_LOCK: Final = 0x746F6B656E62  # "tokenb": the PostgreSQL advisory lock of admin writes
 
 login_attempts: Final = Table(
     "tokenbench_login_attempts",
@@ -187,10 +208,12 @@ class SqlUserStore(_SqlStore):
             row = (await conn.execute(select(users).where(users.c.username == username))).first()
         return None if row is None else _user(row)
 
-    async def create(self, username: str, *, role: str, password_hash: str, now: float) -> UserRecord:
-        """Add a user; raises :class:`UserExists`."""
+    async def create(
+        self, username: str, *, role: str, password_hash: str, now: float, actor: str | None = None
+    ) -> UserRecord:
+        """Add a user; raises :class:`UserExists` or :class:`ActorNotAdmin`."""
         try:
-            async with self._begin() as conn:
+            async with self._admin_write(actor) as conn:
                 await conn.execute(
                     users.insert().values(
                         username=username, role=role, password_hash=password_hash, created_at=now
@@ -206,9 +229,11 @@ class SqlUserStore(_SqlStore):
             rows = (await conn.execute(select(users).order_by(users.c.username))).all()
         return [_user(row) for row in rows]
 
-    async def set_role(self, username: str, role: str) -> UserRecord:
-        """Change a user's role; raises :class:`UserNotFound`."""
-        async with self._begin() as conn:
+    async def set_role(self, username: str, role: str, *, actor: str | None = None) -> UserRecord:
+        """Change a user's role; see :meth:`service.stores.base.UserStore.set_role`."""
+        async with self._admin_write(actor) as conn:
+            if role != ADMIN_ROLE:
+                await _keep_an_admin(conn, username)
             row = (
                 await conn.execute(
                     update(users).where(users.c.username == username).values(role=role).returning(*users.c)
@@ -227,20 +252,90 @@ class SqlUserStore(_SqlStore):
         if result.rowcount != 1:
             raise UserNotFound(username)
 
-    async def delete(self, username: str) -> None:
-        """Remove a user; raises :class:`UserNotFound`."""
+    async def replace_password_hash(self, username: str, *, old: str, new: str) -> bool:
+        """One ``UPDATE ... WHERE password_hash = :old``: a changed password is never overwritten."""
         async with self._begin() as conn:
+            result = await conn.execute(
+                update(users)
+                .where(users.c.username == username, users.c.password_hash == old)
+                .values(password_hash=new)
+            )
+        return bool(result.rowcount == 1)
+
+    async def delete(self, username: str, *, actor: str | None = None) -> None:
+        """Remove a user; raises :class:`UserNotFound`, :class:`ActorNotAdmin` or :class:`LastAdmin`."""
+        async with self._admin_write(actor) as conn:
+            await _keep_an_admin(conn, username)
             result = await conn.execute(delete(users).where(users.c.username == username))
         if result.rowcount != 1:
             raise UserNotFound(username)
+
+    @asynccontextmanager
+    async def _admin_write(self, actor: str | None) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may change who the admins are, serialized with every other such write.
+
+        SQLite's ``BEGIN IMMEDIATE`` already serializes writers; PostgreSQL (read committed) takes a
+        transaction-scoped advisory lock, so the admin count read below is still true at commit. The
+        caller's role is read inside it: a demoted or deleted admin's writes stop at once.
+        """
+        async with self._begin() as conn:
+            if self._engine.dialect.name == "postgresql":
+                await conn.execute(select(func.pg_advisory_xact_lock(ADMIN_WRITE_LOCK)))
+            if actor is not None:
+                role = (
+                    await conn.execute(select(users.c.role).where(users.c.username == actor))
+                ).scalar_one_or_none()
+                if role != ADMIN_ROLE:
+                    raise ActorNotAdmin(actor)
+            yield conn
+
+
+async def _keep_an_admin(conn: AsyncConnection, username: str) -> None:
+    """Raise :class:`LastAdmin` if ``username`` is an admin and no other user is."""
+    admins = (
+        await conn.execute(select(users.c.username).where(users.c.role == ADMIN_ROLE).limit(2))
+    ).scalars()
+    if list(admins) == [username]:
+        raise LastAdmin(username)
 
 
 class SqlSessionStore(_SqlStore):
     """Refresh-token families in the ``tokenbench_refresh_sessions`` table."""
 
-    async def start(self, family: str, *, username: str, jti: str, expires_at: float, now: float) -> None:
-        """Record a new family whose current token is ``jti``."""
+    async def generation(self, username: str) -> int:
+        """The user's session generation (0 if never revoked)."""
         async with self._begin() as conn:
+            found = (
+                await conn.execute(
+                    select(session_generations.c.generation).where(session_generations.c.username == username)
+                )
+            ).scalar_one_or_none()
+        return int(found or 0)
+
+    async def start(
+        self, family: str, *, username: str, jti: str, expires_at: float, now: float, generation: int
+    ) -> None:
+        """Record a new family if the user's generation is still ``generation``, in one transaction.
+
+        The generation row is locked first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's writers
+        are serialized anyway), so a concurrent :meth:`revoke_user` either bumps it before (this start is
+        refused) or after this family is committed (and then revokes it).
+        """
+        async with self._begin() as conn:
+            await conn.execute(
+                self._insert(session_generations)
+                .values(username=username, generation=0)
+                .on_conflict_do_nothing(index_elements=[session_generations.c.username])
+            )
+            current = (
+                await conn.execute(
+                    select(session_generations.c.generation)
+                    .where(session_generations.c.username == username)
+                    .with_for_update()
+                )
+            ).scalar_one()
+            if current != generation:
+                raise SessionGenerationChanged(username)
             await conn.execute(
                 sessions.insert().values(
                     family=family,
@@ -316,8 +411,14 @@ class SqlSessionStore(_SqlStore):
         return await self._revoke(family, now=now, reason="logout")
 
     async def revoke_user(self, username: str, *, now: float) -> int:
-        """Revoke every live family of ``username``."""
+        """Bump the user's session generation, then revoke every live family, in one transaction."""
+        bump = self._insert(session_generations).values(username=username, generation=1)
+        bump = bump.on_conflict_do_update(
+            index_elements=[session_generations.c.username],
+            set_={"generation": session_generations.c.generation + 1},
+        )
         async with self._begin() as conn:
+            await conn.execute(bump)
             result = await conn.execute(
                 update(sessions)
                 .where(sessions.c.username == username, sessions.c.revoked_at.is_(None))

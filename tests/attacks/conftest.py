@@ -1,4 +1,4 @@
-"""The attack suite, run once per test session against all four formats (in-process, temporary storage)."""
+"""The attack suite, run once per test session against every format (in-process, temporary storage)."""
 
 from __future__ import annotations
 

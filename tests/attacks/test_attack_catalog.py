@@ -1,7 +1,9 @@
 """The suite covers the catalog: every row, with the catalog's expected outcome per format.
 
-``CATALOG.md`` here is a copy of ``../shared/attacks/CATALOG.md`` (the project's attack catalog), so the
-check runs on a fresh clone.
+``CATALOG.md`` here is the project's attack catalog, copied unchanged so the check runs on a fresh clone.
+It has four format columns (HS256, ES256, v4.local, v4.public); ``jwt-eddsa`` came later, so its expected
+outcome is the ES256 column's (the other JWT format with a published key), except where Ed25519 differs
+(``EDDSA_DEVIATIONS``).
 """
 
 from __future__ import annotations
@@ -24,11 +26,16 @@ DEVIATIONS = {
         Expect.HOLD,
         "the guard is the issuing code never passing a nonce (source check + distinct nonces of real tokens)",
     ),
+    ("CROSS-FORMAT-KEY-REUSE", FormatName.PASETO_V4_PUBLIC): (
+        Expect.NOT_THIS_DEPLOYMENT,
+        Expect.STARTUP,
+        "one Ed25519 key can be both the jwt-eddsa and the v4.public key (the catalog predates jwt-eddsa)",
+    ),
     **{
         ("REFRESH-CONCURRENT-RACE", name): (
             Expect.REJECT,
             Expect.HOLD,
-            "DESIGN.md's grace window answers a concurrent retry with the same successor: one lineage",
+            "the grace window (docs/design.md) gives a concurrent retry the same successor: one lineage",
         )
         for name in FormatName
     },
@@ -36,12 +43,29 @@ DEVIATIONS = {
         ("LIFECYCLE-REVOKED-ACCESS", name): (
             Expect.REJECT,
             Expect.POLICY,
-            "DESIGN.md keeps access tokens stateless: revoked at exp, the refresh family at once",
+            "docs/design.md keeps access tokens stateless: revoked at exp, the refresh family at once",
         )
         for name in FormatName
     },
 }
 """Where the suite's expected outcome differs from the catalog's legend, and why (shown in the matrix)."""
+
+CATALOG_COLUMNS = (
+    FormatName.JWT_HS256,
+    FormatName.JWT_ES256,
+    FormatName.PASETO_V4_LOCAL,
+    FormatName.PASETO_V4_PUBLIC,
+)
+
+EDDSA_DEVIATIONS = {
+    "JWT-ES-SIG-FORMAT": (Expect.REJECT, Expect.STRUCTURAL, "an Ed25519 signature has one 64-byte encoding"),
+    "CROSS-FORMAT-KEY-REUSE": (
+        Expect.NOT_THIS_DEPLOYMENT,
+        Expect.STARTUP,
+        "one Ed25519 key can be both the jwt-eddsa and the paseto-v4-public key",
+    ),
+}
+"""Where jwt-eddsa's expected outcome differs from ES256's catalog legend, and why."""
 
 
 def catalog_rows() -> dict[str, list[Expect]]:
@@ -76,7 +100,7 @@ def test_attacks_keep_the_catalog_order() -> None:
 @pytest.mark.parametrize("attack_id", list(catalog_rows()))
 def test_expected_outcome_per_format_is_the_catalogs(attack_id: str) -> None:
     attack = BY_ID[attack_id]
-    for name, legend in zip(FormatName, catalog_rows()[attack_id], strict=True):
+    for name, legend in zip(CATALOG_COLUMNS, catalog_rows()[attack_id], strict=True):
         expected = attack.applies[name].expect
         deviation = DEVIATIONS.get((attack_id, name))
         if deviation is None:
@@ -84,6 +108,22 @@ def test_expected_outcome_per_format_is_the_catalogs(attack_id: str) -> None:
         else:
             assert (legend, expected) == deviation[:2]
             assert attack.applies[name].why, "a deviation from the catalog must say why in the matrix"
+
+
+@pytest.mark.parametrize("attack_id", list(catalog_rows()))
+def test_jwt_eddsa_expects_what_the_catalog_says_for_es256_unless_ed25519_differs(attack_id: str) -> None:
+    attack = BY_ID[attack_id]
+    es256_legend = catalog_rows()[attack_id][CATALOG_COLUMNS.index(FormatName.JWT_ES256)]
+    expected = attack.applies[FormatName.JWT_EDDSA].expect
+    deviation = DEVIATIONS.get((attack_id, FormatName.JWT_EDDSA)) or EDDSA_DEVIATIONS.get(attack_id)
+    if deviation is None:
+        assert expected is es256_legend, f"{attack_id}: ES256's legend is {es256_legend}, EdDSA's {expected}"
+    else:
+        assert (es256_legend, expected) == deviation[:2]
+
+
+def test_every_format_has_a_column_or_an_explicit_mapping() -> None:
+    assert set(FormatName) == {*CATALOG_COLUMNS, FormatName.JWT_EDDSA}
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[attack.id for attack in ATTACKS])

@@ -1,4 +1,4 @@
-"""The attack suite against the real service in all four formats: nothing gets through, nothing 5xx,
+"""The attack suite against the real service in every format: nothing gets through, nothing 5xx,
 every refusal carries the expected code, and the bare libraries still behave as the catalog recorded."""
 
 from __future__ import annotations

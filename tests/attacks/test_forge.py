@@ -34,6 +34,10 @@ def forge_like_issue(name: FormatName, text: str, kid: str, claims: Claims, kind
         header = {"alg": "ES256", "kid": kid, "typ": JWT_TYP[kind]}
         signer = forge.ecdsa_signer(forge.jwk_ec_private_key(text))
         return forge.jws(header, forge.jwt_payload(claims), sign=signer)
+    if name is FormatName.JWT_EDDSA:
+        header = {"alg": "EdDSA", "kid": kid, "typ": JWT_TYP[kind]}
+        signer = forge.ed25519_signer(forge.jwk_okp_seed(text))
+        return forge.jws(header, forge.jwt_payload(claims), sign=signer)
     footer = footer_for(kid)
     payload = forge.paseto_payload(claims)
     if name is FormatName.PASETO_V4_LOCAL:

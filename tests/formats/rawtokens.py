@@ -19,14 +19,15 @@ from formats import FORMATS, Claims, FormatName, Kind, forge
 
 Spelling = Callable[[bytes], str]
 
-JWT_FORMATS: Final = frozenset({FormatName.JWT_HS256, FormatName.JWT_ES256})
+JWT_FORMATS: Final = frozenset({FormatName.JWT_HS256, FormatName.JWT_ES256, FormatName.JWT_EDDSA})
 TYP: Final = {Kind.ACCESS: "at+jwt", Kind.REFRESH: "rt+jwt"}
 IMPLICIT: Final = {Kind.ACCESS: b"tokenbench.access", Kind.REFRESH: b"tokenbench.refresh"}
-_ALG: Final = {FormatName.JWT_HS256: "HS256", FormatName.JWT_ES256: "ES256"}
+ALG: Final = {FormatName.JWT_HS256: "HS256", FormatName.JWT_ES256: "ES256", FormatName.JWT_EDDSA: "EdDSA"}
 # Bytes the payload segment carries besides the payload: nonce + tag (local), signature (public).
 _BODY_OVERHEAD: Final = {
     FormatName.JWT_HS256: 0,
     FormatName.JWT_ES256: 0,
+    FormatName.JWT_EDDSA: 0,
     FormatName.PASETO_V4_LOCAL: 64,
     FormatName.PASETO_V4_PUBLIC: 64,
 }
@@ -87,13 +88,15 @@ class Forger:
             self._sign = forge.hmac_signer(forge.jwk_secret(key_text))
         elif self.name is FormatName.JWT_ES256:
             self._sign = forge.ecdsa_signer(forge.jwk_ec_private_key(key_text))
+        elif self.name is FormatName.JWT_EDDSA:
+            self._sign = forge.ed25519_signer(forge.jwk_okp_seed(key_text))
         else:
             self._key = forge.paserk_bytes(key_text)
 
     def envelope(self, kind: Kind = Kind.ACCESS) -> bytes:
         """What the format issues around the payload: the JWS header, or the PASETO footer."""
         if self.is_jwt:
-            return json_bytes({"alg": _ALG[self.name], "kid": self.kid, "typ": TYP[kind]})
+            return json_bytes({"alg": ALG[self.name], "kid": self.kid, "typ": TYP[kind]})
         return json_bytes({"kid": self.kid})
 
     def fit(self, payload: bytes) -> bytes:

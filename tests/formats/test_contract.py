@@ -1,4 +1,4 @@
-"""The contract every format keeps, checked identically for all four; nothing here branches on the format.
+"""The contract every format keeps, checked identically for every format; nothing here branches on the format.
 
 What legitimately differs between formats (headers, JWKS, PASERK, encrypted claims) lives in the
 per-format files. Raw tokens with payloads ``issue`` never writes come from :mod:`tests.formats.rawtokens`,
@@ -17,6 +17,7 @@ from formats import (
     ClaimPolicy,
     Claims,
     FormatName,
+    KeyConfigError,
     Kind,
     TokenError,
     TokenFormat,
@@ -124,6 +125,33 @@ def test_token_issued_in_the_future_beyond_the_leeway_is_not_yet_valid(
     assert refusal(fmt, fmt.issue(future, kind=Kind.ACCESS)) == "token_not_yet_valid"
     edge = make_claims(iat=now + timedelta(seconds=policy.leeway), nbf=None)
     assert fmt.verify(fmt.issue(edge, kind=Kind.ACCESS), kind=Kind.ACCESS) == edge
+
+
+def test_issued_times_are_whole_seconds_rounded_down_in_every_format(
+    fmt: TokenFormat, make_claims: MakeClaims, clock: FixedClock
+) -> None:
+    # JWT NumericDate is an integer; PASETO is written at the same precision, so the same claims give
+    # the same token size whatever the clock's microseconds were (issue 12: ~20 bytes that were not the
+    # format's).
+    fraction = timedelta(microseconds=707_747)
+    claims = make_claims(
+        iat=clock.now + fraction, nbf=clock.now + fraction, exp=clock.now + timedelta(minutes=15) + fraction
+    )
+    verified = fmt.verify(fmt.issue(claims, kind=Kind.ACCESS), kind=Kind.ACCESS)
+    assert verified == make_claims()
+    readable = explain(fmt.issue(claims, kind=Kind.ACCESS)).times  # empty where the claims are encrypted
+    assert set(readable.values()) <= {"2026-11-23T12:00:00Z", "2026-11-23T12:15:00Z"}
+
+
+def test_the_same_claims_give_the_same_token_size_whatever_the_microseconds(
+    fmt: TokenFormat, make_claims: MakeClaims, clock: FixedClock
+) -> None:
+    sizes = set()
+    for micro in (0, 1, 500_000, 999_999):
+        at = clock.now + timedelta(microseconds=micro)
+        claims = make_claims(iat=at, nbf=at, exp=at + timedelta(minutes=15))
+        sizes.add(len(fmt.issue(claims, kind=Kind.ACCESS)))
+    assert len(sizes) == 1
 
 
 def test_token_whose_exp_is_not_after_iat_is_claims_invalid(
@@ -312,6 +340,17 @@ def test_rotation_keeps_old_tokens_valid_and_issues_with_the_new_key(
     assert pruned.kids == (second.kid,)
     assert refusal(pruned, old_token) == "token_unknown_key"
     assert pruned.verify(new_token, kind=Kind.ACCESS).jti == "jti-0002"
+
+
+@pytest.mark.parametrize("content", ["", "\n", "  \n\t\n"], ids=["empty", "newline", "whitespace"])
+def test_empty_key_file_is_refused_naming_the_file_and_the_fix(
+    format_name: FormatName, tmp_path: Path, write_key_file: Callable[[FormatName, str], Path], content: str
+) -> None:
+    path = write_key_file(format_name, content)
+    with pytest.raises(KeyConfigError, match="empty") as refused:
+        load(format_name, tmp_path)
+    assert str(path) in str(refused.value)
+    assert "tokenbench keys generate" in str(refused.value)
 
 
 # --- spelling --------------------------------------------------------------------------------------------

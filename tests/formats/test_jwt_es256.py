@@ -188,7 +188,7 @@ def test_ecdsa_signature_with_s_negated_verifies_so_a_token_string_is_not_its_id
 ) -> None:
     # ECDSA accepts (r, s) and (r, n - s) alike; neither RFC 7518 nor the libraries require low-S. A second,
     # different string of the same token verifies to the same claims, with the same jti: replay detection
-    # must key on jti (DESIGN.md), and a cache keyed on the token string would miss this one.
+    # must key on jti (docs/design.md), and a cache keyed on the token string would miss this one.
     token = fmt.issue(make_claims(), kind=Kind.ACCESS)
     signing_input, _, signature = token.rpartition(".")
     raw = b64url_decode(signature)

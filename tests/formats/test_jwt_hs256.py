@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc.jwk import OctKey
 
 from formats import FORMATS, Claims, FormatName, KeyConfigError, Kind, TokenFormat, TokenMalformed, load
@@ -131,7 +132,7 @@ def pem(key: ec.EllipticCurvePublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def der(key: ec.EllipticCurvePublicKey) -> bytes:
+def der(key: ec.EllipticCurvePublicKey | Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -155,6 +156,7 @@ def es256_public_jwk_text() -> bytes:
         (es256_public_jwk_text, "printable text"),
         (lambda: der(ec_public_key()), "EC public key"),
         (lambda: raw_point(ec_public_key()), "EC public key"),
+        (lambda: der(Ed25519PrivateKey.generate().public_key()), "Ed25519 public key"),
     ],
     ids=[
         "empty",
@@ -165,6 +167,7 @@ def es256_public_jwk_text() -> bytes:
         "jwk-public-key",
         "der",
         "raw-point",
+        "ed25519-der",
     ],
 )
 def test_weak_or_confused_secret_is_refused_naming_the_file_and_the_fix(
@@ -199,16 +202,6 @@ def test_key_file_that_is_not_an_hs256_jwk_is_refused_naming_the_file_and_the_fi
     assert str(path) in str(refused.value)
     assert says in str(refused.value)
     assert "tokenbench keys generate --format jwt-hs256" in str(refused.value)
-
-
-def test_empty_key_file_is_refused_naming_the_file_and_the_fix(
-    write_key_file: WriteKey, tmp_path: Path
-) -> None:
-    path = write_key_file(NAME, "\n")
-    with pytest.raises(KeyConfigError, match="empty") as refused:
-        load(NAME, tmp_path)
-    assert str(path) in str(refused.value)
-    assert "tokenbench keys generate" in str(refused.value)
 
 
 def test_generated_key_is_32_random_bytes_with_its_rfc7638_thumbprint_as_kid() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from formats import FORMATS, FormatName, KeyConfigError, load
-from formats._codec import b64url_encode
+from formats._codec import b64url_decode, b64url_encode
 from formats._jwt_common import thumbprint_of
 from formats.keys import generate_key_file, list_key_files
 
@@ -112,3 +112,28 @@ def test_the_thumbprint_covers_the_required_members_only() -> None:
     }
     assert thumbprint_of(rfc_7638_example) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
     assert thumbprint_of({"kty": "oct"}) is None  # a missing member is the format's to name
+
+
+SECRET_KEY_FILES = {
+    FormatName.JWT_HS256: hs256_jwk,
+    FormatName.PASETO_V4_LOCAL: lambda raw: "k4.local." + b64url_encode(raw),
+}
+
+
+@pytest.mark.parametrize("secret_format", list(SECRET_KEY_FILES))
+@pytest.mark.parametrize("public_format", [FormatName.JWT_EDDSA, FormatName.PASETO_V4_PUBLIC])
+def test_a_published_ed25519_public_key_as_a_secret_key_is_refused_when_its_key_is_beside_it(
+    write_key_file: WriteKey, tmp_path: Path, public_format: FormatName, secret_format: FormatName
+) -> None:
+    # The format flag flipped to a symmetric format and the public key copied as the secret: 32 bytes as
+    # random as a secret's (catalog JWT-KEYCONF-ES-HS, PASETO-PURPOSE-CONFUSION), so only the key files
+    # beside it can tell.
+    generate_key_file(tmp_path, public_format)
+    published = load(public_format, tmp_path).well_known()
+    document = next(iter(published.values()))["keys"][0]
+    raw = b64url_decode(document["x"]) if "x" in document else b64url_decode(document["paserk"][10:])
+    path = write_key_file(secret_format, SECRET_KEY_FILES[secret_format](raw))
+    with pytest.raises(KeyConfigError, match="holds the public key of") as refused:
+        load(secret_format, tmp_path)
+    assert str(path) in str(refused.value)
+    assert f"tokenbench keys rotate --format {secret_format.value}" in str(refused.value)

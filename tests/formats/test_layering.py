@@ -1,6 +1,6 @@
 """Static checks over the source tree (AST, nothing imported):
 
-* ``formats/`` never imports ``service`` or ``litestar`` (DESIGN.md: the format library has no web
+* ``formats/`` never imports ``service`` or ``litestar`` (docs/design.md: the format library has no web
   framework in it, ever);
 * no code in ``formats/`` or ``service/`` passes a ``nonce`` to pyseto: pyseto lets a caller fix the
   v4.local nonce, and a fixed nonce reuses the XChaCha20 keystream (catalog PASETO-NONCE-MISUSE). Raw

@@ -15,13 +15,14 @@ from typing import Any
 import jwt
 import pyseto
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from formats import Claims, FormatName, KeyConfigError, Kind, TokenError, TokenFormat, forge
 from formats.paseto_v4_local import PasetoV4Local
-from tests.formats.rawtokens import Forger, json_bytes, wire_claims
+from tests.formats.rawtokens import ALG, JWT_FORMATS, Forger, json_bytes, wire_claims
 
 MakeClaims = Callable[..., Claims]
-JWT = [FormatName.JWT_HS256, FormatName.JWT_ES256]
+JWT = sorted(JWT_FORMATS)
 PASETO = [FormatName.PASETO_V4_LOCAL, FormatName.PASETO_V4_PUBLIC]
 NO_TIME_CHECKS = {"verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_aud": False}
 
@@ -29,6 +30,8 @@ NO_TIME_CHECKS = {"verify_exp": False, "verify_iat": False, "verify_nbf": False,
 def pyjwt_key(forger: Forger, ring_key: str) -> object:
     if forger.name is FormatName.JWT_HS256:
         return forge.jwk_secret(ring_key)
+    if forger.name is FormatName.JWT_EDDSA:
+        return Ed25519PrivateKey.from_private_bytes(forge.jwk_okp_seed(ring_key)).public_key()
     return forge.jwk_ec_private_key(ring_key).public_key()
 
 
@@ -40,9 +43,11 @@ def pyseto_key(forger: Forger, ring_key: str) -> object:
 
 def pyjwt_decode(forger: Forger, ring_key: str, token: str, **options: bool) -> dict[str, object]:
     """pyjwt.decode with the ring's key, the format's one algorithm and the given options."""
-    alg = "HS256" if forger.name is FormatName.JWT_HS256 else "ES256"
     decoded: dict[str, object] = jwt.decode(
-        token, pyjwt_key(forger, ring_key), algorithms=[alg], options={**NO_TIME_CHECKS, **options}
+        token,
+        pyjwt_key(forger, ring_key),
+        algorithms=[ALG[forger.name]],
+        options={**NO_TIME_CHECKS, **options},
     )
     return decoded
 

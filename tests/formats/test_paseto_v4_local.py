@@ -159,16 +159,6 @@ def test_non_canonical_paserk_is_refused_naming_the_fix(write_key_file: WriteKey
     assert "tokenbench keys generate" in str(refused.value)
 
 
-def test_empty_key_file_is_refused_naming_the_file_and_the_fix(
-    write_key_file: WriteKey, tmp_path: Path
-) -> None:
-    path = write_key_file(NAME, "")
-    with pytest.raises(KeyConfigError, match="empty") as refused:
-        load(NAME, tmp_path)
-    assert str(path) in str(refused.value)
-    assert "tokenbench keys generate" in str(refused.value)
-
-
 def test_generated_key_is_a_32_byte_k4_local() -> None:
     text = PasetoV4Local.generate_key_text()
     assert text.startswith("k4.local.")

@@ -17,7 +17,7 @@ from formats._codec import b64url_decode, b64url_encode
 from formats._paseto_common import paserk_id
 from formats.paseto_v4_public import PasetoV4Public
 from tests.conftest import FixedClock
-from tests.formats.rawtokens import json_bytes, wire_claims
+from tests.formats.rawtokens import Forger, json_bytes, wire_claims
 
 NAME = FormatName.PASETO_V4_PUBLIC
 PASERK_DIR = Path(__file__).parents[1] / "vectors" / "paseto" / "PASERK"
@@ -131,6 +131,7 @@ def mismatched_halves() -> str:
         (lambda: "k3.secret." + b64url_encode(secrets.token_bytes(48)), "found 'k3.secret'"),
         (lambda: "k4.secret-wrap.pie." + b64url_encode(secrets.token_bytes(128)), "found 'k4.secret-wrap'"),
         (FORMATS[FormatName.JWT_ES256].generate_key_text, "found "),
+        (FORMATS[FormatName.JWT_EDDSA].generate_key_text, "found "),  # the same Ed25519 key type, as a JWK
     ],
     ids=[
         "k4.secret-fail-2",
@@ -141,6 +142,7 @@ def mismatched_halves() -> str:
         "k3-secret",
         "k4-secret-wrap",
         "es256-jwk",
+        "eddsa-jwk",
     ],
 )
 def test_key_of_the_wrong_version_type_or_length_is_refused_naming_the_file_and_the_fix(
@@ -160,3 +162,16 @@ def test_generated_key_is_a_consistent_64_byte_k4_secret() -> None:
     secret = b64url_decode(text.removeprefix("k4.secret."))
     assert len(secret) == 64
     assert nacl.bindings.crypto_sign_seed_keypair(secret[:32])[0] == secret[32:]
+
+
+@pytest.mark.parametrize(
+    ("spelled", "micro"),
+    [("2026-11-23T12:00:00.707747Z", 707_747), ("2026-11-23T12:00:00.5+00:00", 500_000)],
+)
+def test_fractional_second_times_of_other_issuers_still_verify(
+    ring_fmt: TokenFormat, forger: Forger, make_claims: MakeClaims, spelled: str, micro: int
+) -> None:
+    # tokenbench issues whole seconds; RFC 3339 allows fractions and other PASETO issuers write them.
+    token = forger.claims_token(make_claims(), iat=spelled, nbf=spelled)
+    at = make_claims().iat.replace(microsecond=micro)
+    assert ring_fmt.verify(token, kind=Kind.ACCESS) == make_claims(iat=at, nbf=at)

@@ -4,9 +4,10 @@ signature checks the formats verify with.
 * ``ecdsa_secp256r1_sha256_p1363_test.json``: ECDSA P-256 / SHA-256 with ``r || s`` signatures, the JWS
   encoding. Each group's public key is written as a P-256 JWK and loaded by ``JwtEs256.parse_key`` (the
   ES256 key loader); each signature goes through ``JwtEs256._check_signature`` (the ES256 verify).
-* ``ed25519_test.json``: Ed25519. Each public key is loaded as a ``k4.public`` PASERK by
-  ``PasetoV4Public.parse_key``; each signature goes through ``formats.paseto_v4_public.ed25519_verify``,
-  the function ``verify_signature`` (v4.public) calls.
+* ``ed25519_test.json``: Ed25519, the primitive of both ``paseto-v4-public`` and ``jwt-eddsa``. Each public
+  key is loaded as a ``k4.public`` PASERK by ``PasetoV4Public.parse_key`` and each signature goes through
+  ``formats._ed25519.ed25519_verify`` (what v4.public's ``verify_signature`` calls); the same key is loaded
+  as an ``OKP`` JWK by ``JwtEdDsa.parse_key`` and the signature goes through ``JwtEdDsa._check_signature``.
 
 Every vector behaves as labelled: no ``acceptable`` results occur in these files, and libsodium (PyNaCl)
 agrees with every Ed25519 label, including the non-canonical R/S, small-order and truncated-signature
@@ -23,9 +24,11 @@ import pytest
 
 from formats import TokenBadSignature
 from formats._codec import b64url_encode
+from formats._ed25519 import ed25519_verify
 from formats._jwt_common import thumbprint_of
+from formats.jwt_eddsa import JwtEdDsa
 from formats.jwt_es256 import JwtEs256
-from formats.paseto_v4_public import PasetoV4Public, ed25519_verify
+from formats.paseto_v4_public import PasetoV4Public
 
 WYCHEPROOF = Path(__file__).parents[1] / "vectors" / "wycheproof"
 
@@ -81,3 +84,24 @@ def test_wycheproof_ed25519_vector_verifies_as_labelled(group: dict[str, Any], t
     _, key = PasetoV4Public.parse_key(paserk, source=f"tcId {test['tcId']}")
     message, signature = bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"])
     assert ed25519_verify(key.public, message, signature) is (test["result"] == "valid")
+
+
+@pytest.fixture(scope="module")
+def eddsa() -> JwtEdDsa:
+    return JwtEdDsa.ephemeral()
+
+
+@pytest.mark.parametrize(("group", "test"), EDDSA, ids=tc_ids(EDDSA))
+def test_wycheproof_ed25519_vector_verifies_as_labelled_through_the_jwt_eddsa_check(
+    eddsa: JwtEdDsa, group: dict[str, Any], test: dict[str, Any]
+) -> None:
+    x = b64url_encode(bytes.fromhex(group["publicKey"]["pk"]))
+    members = {"kty": "OKP", "crv": "Ed25519", "x": x}
+    jwk = json.dumps({**members, "kid": thumbprint_of(members)})
+    _, key = JwtEdDsa.parse_key(jwk, source=f"tcId {test['tcId']}")
+    message, signature = bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"])
+    if test["result"] == "valid":
+        eddsa._check_signature(key.public, message, signature)
+    else:
+        with pytest.raises(TokenBadSignature):
+            eddsa._check_signature(key.public, message, signature)

@@ -1,4 +1,4 @@
-"""Service fixtures: the app built from ``format_name`` (so every HTTP test runs four times), on a
+"""Service fixtures: the app built from ``format_name`` (so every HTTP test runs once per format), on a
 temporary SQLite file and key directory, with cheap argon2 parameters and the fixed clock."""
 
 from __future__ import annotations

@@ -178,8 +178,9 @@ def test_login_rate_limit_is_shared_state(client) -> None:
 
 
 def test_login_with_a_name_that_casefolds_long_is_refused_not_unavailable(client) -> None:
-    """256 characters are allowed, and "ﬃ".casefold() is "ffi": the rate-limit key must still fit."""
+    """ "ﬃ".casefold() is "ffi": such a name never reaches the rate-limit key or a store, the user-name rule
+    refuses it first (400, never 503)."""
     test_client, _ = client
     response = test_client.post("/auth/login", json={"username": "\ufb03" * 256, "password": "guess"})
-    assert response.status_code == 401, response.text
-    assert response.json()["code"] == "invalid_credentials"
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_request"

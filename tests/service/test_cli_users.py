@@ -77,6 +77,16 @@ def test_users_create_with_password_stdin_then_list(monkeypatch, capsys, env: Se
 
 
 def test_users_set_role_set_password_and_delete(monkeypatch, capsys, env: Settings) -> None:
+    users(
+        monkeypatch,
+        "create",
+        "--username",
+        "ann",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="ann-password\n",
+    )
     users(monkeypatch, "create", "--username", "bob", "--password-stdin", stdin="bob-password\n")
     assert stored(env, "bob").role == "user"
     assert users(monkeypatch, "set-role", "--username", "bob", "--role", "admin") == 0
@@ -134,3 +144,81 @@ def test_inspect_refuses_garbage_with_one_line(monkeypatch, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith("tokenbench: error: not a tokenbench token")
+
+
+def test_users_list_shows_which_hashes_use_outdated_argon2_parameters(monkeypatch, capsys, env) -> None:
+    users(monkeypatch, "create", "--username", "ann", "--password-stdin", stdin="ann-password\n")
+    users(monkeypatch, "create", "--username", "bob", "--password-stdin", stdin="bob-password\n")
+    monkeypatch.setenv("TOKENBENCH_ARGON2_TIME_COST", "2")  # the parameters changed since: both outdated
+    users(monkeypatch, "set-password", "--username", "bob", "--password-stdin", stdin="bob-password-2\n")
+    capsys.readouterr()
+
+    assert users(monkeypatch, "list") == 0
+
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(row[0], row[-1]) for row in rows] == [("ann", "outdated"), ("bob", "current")]
+
+
+def test_users_refuse_to_demote_or_delete_the_last_admin(monkeypatch, capsys, env) -> None:
+    users(
+        monkeypatch,
+        "create",
+        "--username",
+        "ann",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="ann-password\n",
+    )
+    capsys.readouterr()
+    for args in (["set-role", "--username", "ann", "--role", "user"], ["delete", "--username", "ann"]):
+        assert users(monkeypatch, *args) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == ["tokenbench: error: ann is the last admin; make another user admin first"]
+    assert stored(env, "ann").role == "admin"
+
+
+def test_users_delete_repeated_still_revokes(monkeypatch, capsys, env) -> None:
+    """A delete whose revocation failed is completed by running it again (the user is already gone)."""
+
+    async def leftover_session() -> int:
+        stores = open_stores(env)
+        try:
+            await stores.startup()
+            await stores.sessions.start("f", username="gone", jti="j", expires_at=9e9, now=0.0, generation=0)
+            return await stores.sessions.generation("gone")
+        finally:
+            await stores.shutdown()
+
+    assert asyncio.run(leftover_session()) == 0
+    assert users(monkeypatch, "delete", "--username", "gone") == 1
+    assert "no user gone" in capsys.readouterr().err
+
+    async def revoked() -> bool:
+        stores = open_stores(env)
+        try:
+            record = await stores.sessions.get("f")
+            return record is not None and record.revoked_at is not None
+        finally:
+            await stores.shutdown()
+
+    assert asyncio.run(revoked())
+
+
+def test_serve_demo_is_refused_in_production(monkeypatch, capsys, tmp_path: Path) -> None:
+    monkeypatch.setenv("TOKENBENCH_ENV", "production")
+    monkeypatch.setenv("TOKENBENCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("TOKENBENCH_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("TOKENBENCH_ARGON2_TIME_COST", "3")
+    monkeypatch.setenv("TOKENBENCH_ARGON2_MEMORY_COST", "65536")
+    monkeypatch.setenv("TOKENBENCH_ISSUER", "https://tokenbench.example")
+    monkeypatch.setenv("TOKENBENCH_AUDIENCE", "tokenbench")
+
+    assert main(["serve", "--demo"]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("tokenbench: error: --demo is refused when TOKENBENCH_ENV=production")
+    assert not (tmp_path / "prod.db").exists()

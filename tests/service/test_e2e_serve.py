@@ -3,7 +3,9 @@ directory, driven over real HTTP with httpx. Then a restart: users and sessions 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from formats import FormatName
+from formats import FormatName, forge
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +86,26 @@ def test_strict_server_revokes_the_family_on_reuse_over_http(serve) -> None:
     assert replay.status_code == 401
     assert replay.json()["code"] == "token_revoked"
     assert httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": current}).status_code == 401
+
+
+def test_paseto_tokens_from_the_running_service_carry_whole_second_times(serve) -> None:
+    # Issue 12: the service wrote 2026-12-02T05:51:28.707747Z, ~20 bytes a JWT does not pay; now both
+    # formats write whole seconds, so every login gives tokens of one size.
+    server = serve("paseto-v4-public", "--demo")
+    password = server.demo_passwords()["alice"]
+    whole_second = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+    sizes: set[tuple[int, int]] = set()
+    for _ in range(3):
+        with httpx.Client(base_url=server.url) as client:
+            login = client.post("/auth/login", json={"username": "alice", "password": password})
+            assert login.status_code == 200
+            tokens = (login.json()["access_token"], client.cookies["refresh_token"])
+        for token in tokens:
+            claims = json.loads(forge.paseto_split(token)[1][:-64])
+            for name in ("iat", "nbf", "exp"):
+                assert whole_second.match(claims[name]), claims[name]
+        sizes.add((len(tokens[0]), len(tokens[1])))
+    assert len(sizes) == 1, sizes
 
 
 def create_user(state: Path, username: str, password: str, role: str, argon2_env: dict[str, str]) -> None:

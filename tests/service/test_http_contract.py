@@ -1,5 +1,5 @@
-"""The HTTP contract of DESIGN.md, route by route, for every format (the ``api`` fixture is built from
-``format_name``). Nothing here branches on the format: these answers must be identical in all four."""
+"""The HTTP contract of docs/design.md, route by route, for every format (the ``api`` fixture is built from
+``format_name``). Nothing here branches on the format: these answers must be identical in every format."""
 
 from __future__ import annotations
 

@@ -19,7 +19,10 @@ import pytest
 from redis.asyncio import Redis
 
 from service.stores import (
+    ActorNotAdmin,
+    LastAdmin,
     RateLimited,
+    SessionGenerationChanged,
     SessionReused,
     SessionRevoked,
     StoreUnavailable,
@@ -34,6 +37,7 @@ from service.stores.sql import (
     create_engine,
     create_schema,
     metadata,
+    session_generations,
 )
 
 NOW = 1_800_000_000.0
@@ -151,7 +155,7 @@ def test_users_refuse_duplicates_and_unknown_names(user_backend: Backend) -> Non
 
 
 async def started(sessions: Any, family: str = "fam-1", username: str = "bob", jti: str = "jti-0") -> None:
-    await sessions.start(family, username=username, jti=jti, expires_at=NOW + DAY, now=NOW)
+    await sessions.start(family, username=username, jti=jti, expires_at=NOW + DAY, now=NOW, generation=0)
 
 
 def rotation(
@@ -327,7 +331,7 @@ def test_revoke_family_and_revoke_user(session_backend: Backend) -> None:
 def test_revoke_user_reaches_families_extended_by_rotation(session_backend: Backend) -> None:
     async def body(stores: dict[str, Any]) -> None:
         sessions = stores["sessions"]
-        await sessions.start("short", username="bob", jti="s-0", expires_at=NOW + 60, now=NOW)
+        await sessions.start("short", username="bob", jti="s-0", expires_at=NOW + 60, now=NOW, generation=0)
         await sessions.rotate("short", **rotation("s-0", "s-1", now=NOW + 30))
         assert await sessions.revoke_user("bob", now=NOW + 31) == 1
 
@@ -337,7 +341,7 @@ def test_revoke_user_reaches_families_extended_by_rotation(session_backend: Back
 def test_purge_forgets_expired_families_only(session_backend: Backend) -> None:
     async def body(stores: dict[str, Any]) -> None:
         sessions = stores["sessions"]
-        await sessions.start("old", username="bob", jti="o-0", expires_at=NOW + 10, now=NOW)
+        await sessions.start("old", username="bob", jti="o-0", expires_at=NOW + 10, now=NOW, generation=0)
         await started(sessions, family="live")
         await sessions.purge(now=NOW + 20)
         if session_backend.name != "redis":  # Redis forgets by key expiry, on its own clock
@@ -383,7 +387,7 @@ async def assert_unavailable(sessions: Any, limiter: Any) -> None:
     with pytest.raises(StoreUnavailable):
         await sessions.ping()
     with pytest.raises(StoreUnavailable):
-        await sessions.start("f", username="u", jti="j", expires_at=NOW + 1, now=NOW)
+        await sessions.start("f", username="u", jti="j", expires_at=NOW + 1, now=NOW, generation=0)
     with pytest.raises(StoreUnavailable):
         await sessions.rotate("f", **rotation("j", "k"))
     with pytest.raises(StoreUnavailable):
@@ -414,3 +418,143 @@ def test_an_unreachable_redis_raises_store_unavailable() -> None:
             await client.aclose()
 
     asyncio.run(body())
+
+
+# --- account rules inside the stores: last admin, the caller's current role, session generation -------
+
+
+def test_the_last_admin_can_be_neither_demoted_nor_deleted(user_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        await users.create("ann", role="admin", password_hash="h", now=NOW)
+        await users.create("bob", role="user", password_hash="h", now=NOW)
+        with pytest.raises(LastAdmin):
+            await users.set_role("ann", "user")
+        with pytest.raises(LastAdmin):
+            await users.delete("ann")
+        assert (await users.set_role("ann", "admin")).role == "admin"  # not a demotion
+        await users.delete("bob")  # not an admin
+        await users.create("cid", role="admin", password_hash="h", now=NOW)
+        assert (await users.set_role("ann", "user")).role == "user"
+        with pytest.raises(LastAdmin):
+            await users.delete("cid")
+
+    run(user_backend, body)
+
+
+def test_concurrent_demotions_of_two_admins_leave_one(user_backend: Backend) -> None:
+    """PostgreSQL runs them on separate connections (read committed): the advisory lock serializes them."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        await users.create("ann", role="admin", password_hash="h", now=NOW)
+        await users.create("bob", role="admin", password_hash="h", now=NOW)
+        for _ in range(15):
+            outcomes = await asyncio.gather(
+                users.set_role("ann", "user"), users.delete("bob"), return_exceptions=True
+            )
+            assert sum(isinstance(outcome, LastAdmin) for outcome in outcomes) == 1, outcomes
+            admins = [user.username for user in await users.list() if user.role == "admin"]
+            assert len(admins) == 1
+            if await users.get("bob") is None:
+                await users.create("bob", role="admin", password_hash="h", now=NOW)
+            else:
+                await users.set_role("ann", "admin")
+
+    run(user_backend, body)
+
+
+def test_an_admin_write_reads_the_callers_role_in_its_own_transaction(user_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        await users.create("ann", role="admin", password_hash="h", now=NOW)
+        await users.create("bob", role="admin", password_hash="h", now=NOW)
+        await users.create("eve", role="admin", password_hash="h", now=NOW, actor="ann")
+        await users.set_role("ann", "user", actor="bob")
+        with pytest.raises(ActorNotAdmin):
+            await users.create("mal", role="admin", password_hash="h", now=NOW, actor="ann")
+        with pytest.raises(ActorNotAdmin):
+            await users.set_role("ann", "admin", actor="ann")
+        await users.delete("eve", actor="bob")
+        with pytest.raises(ActorNotAdmin):
+            await users.delete("bob", actor="eve")
+        assert {user.username: user.role for user in await users.list()} == {"ann": "user", "bob": "admin"}
+
+    run(user_backend, body)
+
+
+def test_replace_password_hash_is_a_compare_and_set(user_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        await users.create("bob", role="user", password_hash="old", now=NOW)
+        await users.set_password_hash("bob", "reset")
+        assert not await users.replace_password_hash("bob", old="old", new="rehashed-old")
+        assert (await users.get("bob")).password_hash == "reset"
+        assert await users.replace_password_hash("bob", old="reset", new="rehashed-reset")
+        assert (await users.get("bob")).password_hash == "rehashed-reset"
+        assert not await users.replace_password_hash("nobody", old="x", new="y")
+
+    run(user_backend, body)
+
+
+def test_revoke_user_bumps_the_generation_and_a_start_with_the_old_one_is_refused(
+    session_backend: Backend,
+) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        assert await sessions.generation("bob") == 0
+        await started(sessions, family="b-1")
+        await sessions.revoke_user("bob", now=NOW)
+        assert await sessions.generation("bob") == 1
+        assert await sessions.generation("ann") == 0
+        with pytest.raises(SessionGenerationChanged):
+            await started(sessions, family="b-2")
+        assert await sessions.get("b-2") is None
+        await sessions.start("b-3", username="bob", jti="j", expires_at=NOW + DAY, now=NOW, generation=1)
+        assert (await sessions.get("b-3")).revoked_at is None
+
+    run(session_backend, body)
+
+
+def test_a_start_racing_a_revocation_never_outlives_it(session_backend: Backend) -> None:
+    """Every start read generation 0; each either fails or its family is revoked by the concurrent bump."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        for round_ in range(5):
+            generation = await sessions.generation("bob")
+            families = [f"r{round_}-{i}" for i in range(12)]
+            starts = [
+                sessions.start(
+                    f, username="bob", jti="j", expires_at=NOW + DAY, now=NOW, generation=generation
+                )
+                for f in families
+            ]
+            outcomes = await asyncio.gather(
+                *starts[:6], sessions.revoke_user("bob", now=NOW), *starts[6:], return_exceptions=True
+            )
+            assert await sessions.generation("bob") == generation + 1
+            for family, outcome in zip(families, outcomes[:6] + outcomes[7:], strict=True):
+                if isinstance(outcome, BaseException):
+                    assert isinstance(outcome, SessionGenerationChanged), outcome
+                else:
+                    assert (await sessions.get(family)).revoked_at is not None, family
+
+    run(session_backend, body)
+
+
+def test_a_database_of_the_previous_version_gains_the_generation_table(user_backend: Backend) -> None:
+    """``create_schema`` on tables made by the version before session generations: nothing to migrate."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        users, sessions = stores["users"], stores["sessions"]
+        engine = sessions._engine
+        async with engine.begin() as conn:
+            await conn.run_sync(session_generations.drop)
+        await users.create("bob", role="user", password_hash="h", now=NOW)
+        await create_schema(engine)
+        assert await sessions.generation("bob") == 0
+        await started(sessions, family="b-1")
+        assert await sessions.revoke_user("bob", now=NOW) == 1
+
+    run(user_backend, body)

@@ -1,14 +1,17 @@
-"""``/.well-known``: what legitimately differs per format. ES256 publishes a JWKS, v4.public PASERK public
-keys, the symmetric formats nothing; after a rotation both keys are listed; the published key verifies a
-token issued by the service with an independent library."""
+"""``/.well-known``: what legitimately differs per format. ES256 and EdDSA publish a JWKS, v4.public
+PASERK public keys, the symmetric formats nothing; after a rotation both keys are listed; the published key
+verifies a token issued by the service with an independent library."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
+import jwt
 import pyseto
 import pytest
 from joserfc import jws
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import KeySet
 
 from formats import FormatName
@@ -18,6 +21,7 @@ from service.settings import Secret, Settings
 PUBLISHES = {
     FormatName.JWT_HS256: None,
     FormatName.JWT_ES256: "jwks.json",
+    FormatName.JWT_EDDSA: "jwks.json",
     FormatName.PASETO_V4_LOCAL: None,
     FormatName.PASETO_V4_PUBLIC: "paserk.json",
 }
@@ -41,14 +45,14 @@ def test_well_known_needs_no_credentials_and_ignores_a_bad_one(api, format_name)
     assert plain.status_code == with_garbage.status_code
 
 
-@pytest.fixture(params=["jwt-es256", "paseto-v4-public"])
+@pytest.fixture(params=["jwt-es256", "jwt-eddsa", "paseto-v4-public"])
 def asymmetric(request):
     return FormatName(request.param)
 
 
 @pytest.fixture
 def base_settings(tmp_path, policy, cheap_argon2):
-    """Settings without the four-format parametrization (these tests pick their format)."""
+    """Settings without the every-format parametrization (these tests pick their format)."""
     return Settings(
         database_url=Secret(f"sqlite+aiosqlite:///{tmp_path / 'wk.db'}"),
         keys_dir=tmp_path / "keys",
@@ -76,13 +80,29 @@ def test_rotation_publishes_the_active_and_the_retiring_key(
             assert key["paserk"].startswith("k4.public.")
 
 
-def test_the_jwks_verifies_a_service_token_with_joserfc(make_api, base_settings) -> None:
-    api = make_api(replace(base_settings, format=FormatName.JWT_ES256))
+@pytest.mark.parametrize(("name", "alg"), [(FormatName.JWT_ES256, "ES256"), (FormatName.JWT_EDDSA, "EdDSA")])
+def test_the_jwks_verifies_a_service_token_with_joserfc(make_api, base_settings, name, alg) -> None:
+    api = make_api(replace(base_settings, format=name))
     token = api.token_as("alice")
     key_set = KeySet.import_key_set(api.client.get("/.well-known/jwks.json").json())
-    verified = jws.deserialize_compact(token, key_set, algorithms=["ES256"])
+    # joserfc warns that "EdDSA" is deprecated (RFC 9864); docs/formats.md says why tokenbench keeps it.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "EdDSA is deprecated", SecurityWarning)
+        verified = jws.deserialize_compact(token, key_set, algorithms=[alg])
     assert verified.headers()["typ"] == "at+jwt"
     assert b'"sub":"alice"' in verified.payload
+
+
+def test_the_jwks_verifies_a_service_token_with_pyjwt(make_api, base_settings) -> None:
+    api = make_api(replace(base_settings, format=FormatName.JWT_EDDSA))
+    token = api.token_as("alice")
+    key_set = jwt.PyJWKSet.from_dict(api.client.get("/.well-known/jwks.json").json())
+    key = key_set[jwt.get_unverified_header(token)["kid"]]
+    at_the_test_clock = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
+    claims = jwt.decode(
+        token, key.key, algorithms=["EdDSA"], audience=base_settings.audience, options=at_the_test_clock
+    )
+    assert claims["sub"] == "alice"
 
 
 def test_the_paserk_document_verifies_a_service_token_with_pyseto(make_api, base_settings) -> None:
