@@ -39,7 +39,7 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("TOKENBENCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
-"""Test-only: about 50 µs a hash. Production defaults are t=3, m=64 MiB, p=4 (docs/operations.md)."""
+"""Test-only: about 50 µs a hash. Production defaults are t=3, m=64 MiB, p=1 (docs/operations.md)."""
 
 PASSWORDS = {"admin": "admin-password-1", "alice": "alice-password-1"}
 BASE_URL = "https://tokenbench.test"
