@@ -329,6 +329,8 @@ class ServiceApi(Protocol):
 
     refresh_grace: int
     access_ttl: int
+    lifetimes: tuple[int, int] | None
+    """``(TOKENBENCH_REFRESH_TTL, TOKENBENCH_SESSION_MAX_AGE)`` when known (in-process), else None."""
 
     def login(self) -> Session:
         """Log the suite's user in; a fresh refresh family each time."""

@@ -289,6 +289,38 @@ def cookie_tossing_logout(ctx: Context) -> Iterator[Observation]:
             )
 
 
+# --- LIFECYCLE-SESSION-MAX-AGE ---------------------------------------------------------------------
+
+
+def session_max_age(ctx: Context) -> Iterator[Observation]:
+    """A refresh chain kept alive, each token refreshed before it expires, past the session's maximum age.
+
+    Sliding refresh alone lets a stolen refresh token live forever as long as it is used in time; the
+    family must end ``TOKENBENCH_SESSION_MAX_AGE`` after its login however it was refreshed.
+    """
+    api = ctx.require_http()
+    if api.lifetimes is None:
+        raise NeedsKeyError("needs the service's refresh lifetimes and its clock (run in-process)")
+    refresh_ttl, max_age = api.lifetimes
+    step = max(1, refresh_ttl - 60)  # every refresh a minute before the token would expire
+    token, elapsed = api.login().refresh, 0
+    while elapsed + step < max_age:
+        api.advance(step)
+        elapsed += step
+        reply = api.refresh(token)
+        if reply.status != 200 or reply.refresh_token is None:
+            yield api.judge(f"refresh after {elapsed} s, within the maximum age (setup)", reply, "200")
+            return
+        token = reply.refresh_token
+    api.advance(max_age - elapsed + 1)  # the token itself is still valid: only the family's age is over
+    yield api.judge(
+        f"refresh of a chain kept alive for {max_age + 1} s (the maximum age + 1)",
+        api.refresh(token),
+        REVOKED,
+    )
+    yield api.judge("the same token again (the family is revoked)", api.refresh(token), REVOKED)
+
+
 def _shown(reply: Reply) -> str:
     return f"{reply.status} {reply.code}" if reply.code else str(reply.status)
 
@@ -336,6 +368,15 @@ ATTACKS: Final = (
         every(REJECT),
         scenario=cookie_tossing_logout,
         library_note="Transport, not token: no library call is involved.",
+        extra=True,
+    ),
+    Attack(
+        "LIFECYCLE-SESSION-MAX-AGE",
+        "Refresh chain kept alive past TOKENBENCH_SESSION_MAX_AGE (sliding refresh forever)",
+        Section.PRINCIPLES,
+        every(REJECT),
+        scenario=session_max_age,
+        library_check=rotated_token_still_verifies,
         extra=True,
     ),
     Attack(

@@ -106,6 +106,7 @@ class ServiceTarget:
         password: str,
         refresh_grace: int,
         shift: Callable[[timedelta], None] | None = None,
+        lifetimes: tuple[int, int] | None = None,
     ) -> None:
         self._client = client
         self._username = username
@@ -113,6 +114,7 @@ class ServiceTarget:
         self._shift = shift
         self.refresh_grace = refresh_grace
         self.access_ttl = 0
+        self.lifetimes = lifetimes
         self._cookie_name: str | None = None
 
     # --- requests -----------------------------------------------------------------------------------
