@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck unit bench bench-quick attacks docs clean
+.PHONY: help install browser run test lint typecheck unit bench bench-quick attacks docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -18,7 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install tokenbench with its dev tools
+install: $(STAMP) browser ## create .venv and install tokenbench with its dev tools (and chromium, as root)
+
+# The browser tests drive Debian's chromium with Playwright (no browser download). As root with apt-get,
+# install it when missing; otherwise say how (the tests then skip, except under CI where they fail).
+browser: ## make sure chromium is installed for the browser tests
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing: the browser tests will skip (sudo apt-get install -y chromium)"; fi
 
 run: $(STAMP) ## start the service with demo users on SQLite under var/ (http://127.0.0.1:8000)
 	TOKENBENCH_COOKIE_SECURE=$${TOKENBENCH_COOKIE_SECURE:-false} $(BIN)/tokenbench serve --demo --host $(HOST) --port $(PORT)
@@ -28,7 +37,7 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) ## the test suite only (benchmark bodies run once)
+unit: $(STAMP) browser ## the test suite only (benchmark bodies run once)
 	$(BIN)/pytest -q
 
 test: lint unit ## lint, types and the whole suite

@@ -514,7 +514,7 @@ def run_http_level(
                 app="service",
                 fmt=fmt,
                 route="refresh",
-                request=HttpRequest("POST", "/auth/refresh"),
+                request=HttpRequest("POST", "/auth/refresh", (("X-Requested-With", "tokenbench-bench"),)),
                 chains=functools.partial(_chains, server.port, login, plan.connections),
             )
             windows.measure(server, app="service", fmt=fmt, route="login", request=login)

@@ -28,7 +28,7 @@ from service.errors import exception_handlers
 from service.keyring import load_format
 from service.passwords import PasswordHasher
 from service.request import StrictJsonRequest
-from service.routes import admin, auth, health, me, schema, well_known
+from service.routes import admin, auth, health, me, page, schema, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
@@ -87,6 +87,7 @@ def create_app(
             admin.router,
             *well_known.route_handlers,
             *health.route_handlers,
+            *page.route_handlers,
         ],
         middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=fmt)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},

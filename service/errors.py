@@ -14,6 +14,7 @@ status   code                                        ``WWW-Authenticate``
 401      ``token_revoked`` (store: revoked, reused)  ``Bearer error="invalid_token"``
 401      ``invalid_credentials`` (login)             ``Bearer``
 403      ``insufficient_role`` / ``_permission``     ``Bearer error="insufficient_scope"``
+403      ``csrf_header_missing``                     -
 403      ``role_revoked`` (admin write, see below)   ``Bearer error="insufficient_scope"``
 404      ``not_found`` / ``user_not_found``          -
 405      ``method_not_allowed``                      -
@@ -58,6 +59,7 @@ from service.stores.base import (
 
 __all__ = [
     "ApiError",
+    "CsrfHeaderMissing",
     "ErrorBody",
     "InsufficientPermission",
     "InsufficientRole",
@@ -148,6 +150,13 @@ class InsufficientPermission(ApiError):
     status_code = 403
     code = "insufficient_permission"
     challenge = INSUFFICIENT_SCOPE
+
+
+class CsrfHeaderMissing(ApiError):
+    """A cookie route called without ``X-Requested-With`` (403; see :mod:`service.auth.csrf`)."""
+
+    status_code = 403
+    code = "csrf_header_missing"
 
 
 def error_response(

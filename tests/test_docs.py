@@ -22,7 +22,7 @@ COMMAND = re.compile(
 )
 SUBCOMMANDS = {"users": 2, "keys": 2}
 """Commands whose second word is a subcommand too."""
-PLACEHOLDERS = {"F": "paseto-v4-public", "$TOKEN": "eyJ.x.y"}
+PLACEHOLDERS = {"F": "paseto-v4-public", "$FORMAT": "paseto-v4-public", "$TOKEN": "eyJ.x.y"}
 """Words the docs use for "any value", and a value the command line accepts."""
 
 

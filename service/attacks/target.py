@@ -3,7 +3,9 @@
 One class serves both ways of running the suite: an ``httpx.Client`` on ``--url`` (a running service),
 or Litestar's ``TestClient`` (an ``httpx.Client`` driving the ASGI app in-process, see
 :mod:`service.attacks.inprocess`). Cookies are sent and read by hand: the client's cookie jar is
-cleared after every request, so each probe carries exactly the credentials it names.
+cleared after every request, so each probe carries exactly the credentials it names. Every request
+carries ``X-Requested-With``, as the service's own page does, so the CSRF guard
+(:mod:`service.auth.csrf`) never hides what a probe tests.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from service.attacks.model import (
     Via,
 )
 from service.auth.credentials import HOST_REFRESH_COOKIE, PLAIN_REFRESH_COOKIE
+from service.auth.csrf import CSRF_HEADER
 
 __all__ = ["MAX_REMOTE_WAIT", "ServiceTarget", "judge_reply"]
 
@@ -109,6 +112,7 @@ class ServiceTarget:
         lifetimes: tuple[int, int] | None = None,
     ) -> None:
         self._client = client
+        self._client.headers[CSRF_HEADER] = "tokenbench-attacks"  # the cookie routes need it (CSRF guard)
         self._username = username
         self._password = password
         self._shift = shift

@@ -47,6 +47,8 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     refresh_expires_in: int
+    rotated: bool | None = None
+    """Refresh only: True if this request rotated the family, False for a retry within the grace window."""
 
 
 def _seal_key(presented: str) -> bytes:
@@ -187,6 +189,7 @@ class SessionManager:
             refresh_token=successor_token,
             expires_in=self.access_ttl,
             refresh_expires_in=max(0, math.floor(rotation.expires_at - now.timestamp() + 1e-6)),
+            rotated=rotation.winner,
         )
 
     async def logout(self, presented: str) -> None:

@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from formats import TokenError
 from service.auth.credentials import PLAIN_REFRESH_COOKIE, RefreshCookie, refresh_token, refresh_tokens
+from service.auth.csrf import requires_csrf_header
 from service.auth.guards import claims_of, requires_permission
 from service.auth.middleware import EXCLUDE_FROM_AUTH
 from service.auth.roles import Permission, Role
@@ -31,8 +32,11 @@ from service.routes.admin import Username
 from service.services import Services, ServicesDep
 from service.stores import SessionGenerationChanged, SessionRevoked
 
-__all__ = ["login", "logout", "logout_all", "refresh", "route_handlers"]
+__all__ = ["login", "logout", "logout_all", "presented_refresh_token", "refresh", "route_handlers"]
 
+ROTATION_HEADER: Final = "X-Refresh-Rotation"
+"""On refresh responses: ``rotated`` (this request rotated the family) or ``grace-retry`` (a retry of a token
+rotated within the grace window, answered with the same successor). The page shows it per tab."""
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OPEN: Final = {EXCLUDE_FROM_AUTH: True}
 
@@ -60,10 +64,13 @@ def _token_response(services: Services, pair: TokenPair) -> Response[TokenBody]:
         expires_in=pair.expires_in,
         format=services.fmt.name.value,
     )
+    headers = dict(_NO_STORE)
+    if pair.rotated is not None:
+        headers[ROTATION_HEADER] = "rotated" if pair.rotated else "grace-retry"
     return Response(
         body,
         status_code=HTTP_200_OK,
-        headers=_NO_STORE,
+        headers=headers,
         cookies=[_refresh_cookie(services, pair.refresh_token, pair.refresh_expires_in)],
     )
 
@@ -110,6 +117,11 @@ def _expired(name: str, path: str, domain: str | None) -> Cookie:
     return Cookie(key=name, value="", max_age=0, path=path, domain=domain, httponly=True, samesite="strict")
 
 
+def presented_refresh_token(request: Request[Any, Any, Any], services: Services) -> str:
+    """The request's one refresh cookie (:func:`service.auth.credentials.refresh_token`)."""
+    return refresh_token(request.scope["headers"], RefreshCookie.of(secure=services.settings.cookie_secure))
+
+
 def _rate_limit_key(username: str, client: str) -> str:
     """The login counter's key: per user name (case-folded) and address, as a fixed-size digest.
 
@@ -148,15 +160,26 @@ async def login(
     return _token_response(services, pair)
 
 
-@post("/auth/refresh", opt=_OPEN, status_code=HTTP_200_OK, summary="Rotate the refresh token")
+@post(
+    "/auth/refresh",
+    opt=_OPEN,
+    guards=[requires_csrf_header],
+    status_code=HTTP_200_OK,
+    summary="Rotate the refresh token",
+)
 async def refresh(request: Request[Any, Any, Any], services: ServicesDep) -> Response[TokenBody]:
     """A new access token and a new refresh cookie; the presented refresh token is used up."""
-    cookie = RefreshCookie.of(secure=services.settings.cookie_secure)
-    pair = await services.sessions.refresh(refresh_token(request.scope["headers"], cookie))
+    pair = await services.sessions.refresh(presented_refresh_token(request, services))
     return _token_response(services, pair)
 
 
-@post("/auth/logout", opt=_OPEN, status_code=HTTP_204_NO_CONTENT, summary="End this refresh session")
+@post(
+    "/auth/logout",
+    opt=_OPEN,
+    guards=[requires_csrf_header],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="End this refresh session",
+)
 async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Response[None]:
     """Revoke the cookie's refresh family and clear the cookie.
 
@@ -185,7 +208,7 @@ async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Resp
 @post(
     "/auth/logout-all",
     status_code=HTTP_204_NO_CONTENT,
-    guards=[requires_permission(Permission.SESSIONS_REVOKE)],
+    guards=[requires_csrf_header, requires_permission(Permission.SESSIONS_REVOKE)],
     security=[{"BearerToken": []}],
     summary="End every refresh session of the caller",
 )

@@ -43,6 +43,8 @@ CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost=8, parallelism=1)
 
 PASSWORDS = {"admin": "admin-password-1", "alice": "alice-password-1"}
 BASE_URL = "https://tokenbench.test"
+CSRF = {"X-Requested-With": "tokenbench-tests"}
+"""The header the cookie routes need (``service.auth.csrf``); every test client sends it by default."""
 
 
 def sqlite_url(path: Path) -> Secret:
@@ -122,6 +124,7 @@ class Api:
 def open_api(settings: Settings, clock: Any) -> Iterator[Api]:
     app = create_app(settings, clock=clock)
     with TestClient(app, base_url=BASE_URL) as client:
+        client.headers.update(CSRF)
         api = Api(client=client, services=app.state.services)
         api.add_user("admin", PASSWORDS["admin"], Role.ADMIN)
         api.add_user("alice", PASSWORDS["alice"], Role.USER)

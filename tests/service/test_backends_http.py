@@ -22,6 +22,7 @@ from service.settings import RateLimit, Secret, Settings
 from service.stores import Stores
 from service.stores.redis import RedisRateLimiter, RedisSessionStore
 from service.stores.sql import SqlUserStore, create_engine, create_schema, metadata
+from tests.service.conftest import CSRF
 
 
 @pytest.fixture
@@ -88,6 +89,7 @@ def client(request: pytest.FixtureRequest, base: Settings, clock) -> Iterator[tu
     app = create_app(settings, stores=stores, clock=clock)
     services = app.state.services
     with TestClient(app, base_url="https://tokenbench.test") as test_client:
+        test_client.headers.update(CSRF)
         with test_client.portal() as portal:
 
             async def seed() -> None:

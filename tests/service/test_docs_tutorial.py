@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,12 @@ def test_the_tutorial_runs_as_written_on_every_format(serve, format_name) -> Non
     server = serve(format_name.value, "--demo", env={"TOKENBENCH_REFRESH_GRACE": "2"})
     result = subprocess.run(
         ["bash", str(SCRIPT), server.url],
-        env={**os.environ, "ALICE_PASSWORD": server.demo_passwords()["alice"], "GRACE_WAIT": "3"},
+        env={
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # tokenbench
+            "ALICE_PASSWORD": server.demo_passwords()["alice"],
+            "GRACE_WAIT": "3",
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from formats import FormatName, forge
+from tests.service.conftest import CSRF
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
     passwords = server.demo_passwords()
     assert set(passwords) == {"admin", "alice"}
 
-    with httpx.Client(base_url=server.url) as alice:
+    with httpx.Client(base_url=server.url, headers=CSRF) as alice:
         login = alice.post("/auth/login", json={"username": "alice", "password": passwords["alice"]})
         assert login.status_code == 200
         assert login.json()["format"] == format_name.value
@@ -37,16 +38,18 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
         second = alice.cookies["refresh_token"]
         assert second != first
 
-        reuse = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": first})
+        reuse = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": first}, headers=CSRF)
         assert reuse.status_code == 200  # within the 10 s grace window: the same successor
         assert reuse.cookies["refresh_token"] == second
 
         assert alice.post("/auth/logout").status_code == 204
-        after_logout = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": second})
+        after_logout = httpx.post(
+            f"{server.url}/auth/refresh", cookies={"refresh_token": second}, headers=CSRF
+        )
         assert after_logout.status_code == 401
         assert after_logout.json()["code"] == "token_revoked"
 
-    with httpx.Client(base_url=server.url) as admin:
+    with httpx.Client(base_url=server.url, headers=CSRF) as admin:
         token = admin.post("/auth/login", json={"username": "admin", "password": passwords["admin"]}).json()
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
         created = admin.post(
@@ -76,16 +79,17 @@ def test_serve_demo_drives_the_whole_flow_over_http(serve, format_name: FormatNa
 def test_strict_server_revokes_the_family_on_reuse_over_http(serve) -> None:
     server = serve("paseto-v4-public", "--demo", env={"TOKENBENCH_REFRESH_GRACE": "0"})
     password = server.demo_passwords()["alice"]
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers=CSRF) as client:
         client.post("/auth/login", json={"username": "alice", "password": password})
         stolen = client.cookies["refresh_token"]
         assert client.post("/auth/refresh").status_code == 200
         current = client.cookies["refresh_token"]
 
-    replay = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": stolen})
+    replay = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": stolen}, headers=CSRF)
     assert replay.status_code == 401
     assert replay.json()["code"] == "token_revoked"
-    assert httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": current}).status_code == 401
+    after = httpx.post(f"{server.url}/auth/refresh", cookies={"refresh_token": current}, headers=CSRF)
+    assert after.status_code == 401
 
 
 def test_paseto_tokens_from_the_running_service_carry_whole_second_times(serve) -> None:
@@ -140,7 +144,7 @@ def create_user(state: Path, username: str, password: str, role: str, argon2_env
 def test_users_keys_and_sessions_survive_a_restart(serve, tmp_path: Path, cheap_argon2_env) -> None:
     create_user(tmp_path, "carol", "carol-password", "user", cheap_argon2_env)
     first = serve("jwt-es256")
-    with httpx.Client(base_url=first.url) as client:
+    with httpx.Client(base_url=first.url, headers=CSRF) as client:
         login = client.post("/auth/login", json={"username": "carol", "password": "carol-password"})
         assert login.status_code == 200
         access = login.json()["access_token"]
@@ -152,7 +156,7 @@ def test_users_keys_and_sessions_survive_a_restart(serve, tmp_path: Path, cheap_
     me = httpx.get(f"{second.url}/me", headers={"Authorization": f"Bearer {access}"})
     assert me.status_code == 200
     assert me.json()["username"] == "carol"
-    rotated = httpx.post(f"{second.url}/auth/refresh", cookies={"refresh_token": refresh})
+    rotated = httpx.post(f"{second.url}/auth/refresh", cookies={"refresh_token": refresh}, headers=CSRF)
     assert rotated.status_code == 200
     assert rotated.json()["format"] == "jwt-es256"
     login = httpx.post(f"{second.url}/auth/login", json={"username": "carol", "password": "carol-password"})

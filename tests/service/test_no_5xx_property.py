@@ -22,7 +22,7 @@ from formats import FormatName
 from service.app import create_app
 from service.auth.roles import Role
 from service.settings import RateLimit, Secret, Settings
-from tests.service.conftest import BASE_URL, CHEAP_ARGON2, PASSWORDS, Api
+from tests.service.conftest import BASE_URL, CHEAP_ARGON2, CSRF, PASSWORDS, Api
 from tests.service.test_backends_http import redis_stores, wipe
 
 ROUTES = [
@@ -37,6 +37,12 @@ ROUTES = [
     ("GET", "/.well-known/{name}"),
     ("GET", "/health"),
     ("DELETE", "/me"),
+    ("GET", "/"),
+    ("GET", "/page/{name}"),
+    ("GET", "/page/inspect"),
+    ("POST", "/page/lab/{name}"),
+    ("POST", "/page/lab/expired"),
+    ("POST", "/auth/lab/rewind"),
 ]
 
 header_text = st.text(
@@ -128,6 +134,7 @@ def backend_api(request: pytest.FixtureRequest, tmp_path: Path, clock, policy) -
         stores = redis_stores(settings, request.getfixturevalue("redis_url"))
     app = create_app(settings, stores=stores, clock=clock)
     with TestClient(app, base_url=BASE_URL) as client:
+        client.headers.update(CSRF)
         api = Api(client=client, services=app.state.services)
         api.add_user("admin", PASSWORDS["admin"], Role.ADMIN)
         api.add_user("alice", PASSWORDS["alice"], Role.USER)
@@ -208,6 +215,7 @@ def assert_no_5xx(api: Api, tokens: dict[str, str], data: st.DataObject) -> None
     )
     if cookie is not None:
         headers["Cookie"] = f"{api.cookie.name}={cookie}"
+    headers["X-Requested-With"] = data.draw(st.sampled_from(["fetch", "", " "]))
     headers["Content-Type"] = data.draw(
         st.sampled_from(
             ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]

@@ -14,7 +14,7 @@ from service.app import create_app
 from service.auth.roles import Role
 from service.settings import Settings
 from service.stores import SessionRecord
-from tests.service.conftest import PASSWORDS, Api
+from tests.service.conftest import CSRF, PASSWORDS, Api
 
 
 def family_of(api: Api, token: str) -> SessionRecord:
@@ -83,6 +83,7 @@ def plain_http(settings: Settings, clock) -> Iterator[Api]:
     """The service over plain http on ``auth.tokenbench.test``, whose parent domain a sibling can set."""
     app = create_app(replace(settings, cookie_secure=False), clock=clock)
     with TestClient(app, base_url="http://auth.tokenbench.test") as client:
+        client.headers.update(CSRF)
         api = Api(client=client, services=app.state.services)
         api.add_user("alice", PASSWORDS["alice"], Role.USER)
         api.add_user("admin", PASSWORDS["admin"], Role.ADMIN)

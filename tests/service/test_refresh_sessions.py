@@ -9,6 +9,7 @@ from dataclasses import replace
 import httpx
 
 from formats import Kind
+from tests.service.conftest import CSRF
 
 INVALID_TOKEN = 'Bearer error="invalid_token"'
 
@@ -221,7 +222,7 @@ def concurrent_refreshes(api, token: str, count: int) -> list[httpx.Response]:
     async def fire() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=api.client.app)
         async with httpx.AsyncClient(transport=transport, base_url=str(api.client.base_url)) as client:
-            cookies = {"Cookie": f"{api.cookie.name}={token}"}
+            cookies = {"Cookie": f"{api.cookie.name}={token}", **CSRF}
             return list(
                 await asyncio.gather(*(client.post("/auth/refresh", headers=cookies) for _ in range(count)))
             )

@@ -15,6 +15,7 @@ from service.auth.credentials import HOST_REFRESH_COOKIE
 from service.auth.roles import Role, permissions_of
 from service.settings import Secret
 from service.stores import open_stores
+from tests.service.conftest import CSRF
 
 
 async def nothing() -> None:
@@ -64,6 +65,7 @@ def test_store_outage_fails_login_and_refresh_closed_but_not_me(settings, clock,
         kind=Kind.REFRESH,
     )
     with TestClient(app, base_url="https://tokenbench.test") as client:
+        client.headers.update(CSRF)
         login = client.post("/auth/login", json={"username": "alice", "password": "alice-password-1"})
         assert login.status_code == 503
         assert login.json()["code"] == "store_unavailable"
