@@ -175,11 +175,11 @@ async def rewind(request: Request[Any, Any, Any], services: ServicesDep) -> Resp
     """Rotate the cookie's refresh token, then set the used-up token back: the replay attack's set-up."""
     _lab_enabled(services)
     presented = presented_refresh_token(request, services)
-    await services.sessions.refresh(presented)
+    pair = await services.sessions.refresh(presented)
     return Response(
         Rewound(grace=services.settings.refresh_grace),
         headers={"Cache-Control": "no-store"},
-        cookies=[_refresh_cookie(services, presented, services.sessions.refresh_ttl)],
+        cookies=[_refresh_cookie(services, presented, pair.refresh_expires_in)],  # never past the session
     )
 
 
