@@ -10,9 +10,20 @@ from pathlib import Path
 
 import msgspec
 
-__all__ = ["HttpRow", "Meta", "Results", "SizeRow", "TokenRow", "read_results", "write_results"]
+__all__ = [
+    "STORE_LOAD",
+    "HttpRow",
+    "Meta",
+    "Results",
+    "SizeRow",
+    "TokenRow",
+    "read_results",
+    "write_results",
+]
 
 SCHEMA = 1
+STORE_LOAD = "store: "
+"""``HttpRow.load`` of a refresh row measured per store (``store: sqlite``; ``benchmarks.refresh_stores``)."""
 
 
 class Meta(msgspec.Struct, frozen=True, kw_only=True):

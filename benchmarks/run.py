@@ -59,6 +59,8 @@ APPS_OPEN_PATH: Final = "/open"
 LOGIN_LOAD_FORMAT: Final = FormatName.JWT_HS256
 """GET /me under login load is measured on the cheapest verify, where a stalled event loop shows most."""
 USERNAME: Final = "bench"
+REFRESH_STORE_FORMAT: Final = FormatName.JWT_HS256
+"""The format of the per-store refresh rows: the cheapest token work, so the store's share shows most."""
 
 LIBRARIES: Final = (
     "litestar",
@@ -145,8 +147,8 @@ class Progress:
 def _steps() -> int:
     formats = len(FormatName)
     # token level; user; per format: service start, open + me, refresh, login, guard start, open + me;
-    # login load; JWTAuth start, open + me; report
-    return 1 + 1 + formats * 6 + 1 + 2 + 1
+    # login load; JWTAuth start, open + me; refresh per store; report
+    return 1 + 1 + formats * 6 + 1 + 2 + 3 + 1
 
 
 # --- token level ----------------------------------------------------------------------------------------
@@ -531,6 +533,7 @@ def run_http_level(
                 progress, f"{app} app ({fmt})", _app_argv(factory, port), app_env, port, log, APPS_OPEN_PATH
             ) as server:
                 windows.open_and_me(server, app=app, fmt=fmt, open_=HttpRequest("GET", APPS_OPEN_PATH), me=me)
+    windows.rows += _refresh_per_store(plan, workdir, progress)
     used = sorted({row.tool for row in windows.rows})
     method = (
         f"`tokenbench serve` (granian {metadata.version('granian')}, one worker, SQLite, "
@@ -540,6 +543,26 @@ def run_http_level(
         f"{' and '.join(used)} (refresh chains always use the Python client); server CPU from /proc"
     )
     return windows.rows, sizes, method
+
+
+def _refresh_per_store(plan: Plan, workdir: Path, progress: Progress) -> list[HttpRow]:
+    """POST /auth/refresh with 1, 8 and 32 chains on SQLite, PostgreSQL and PostgreSQL + Redis."""
+    from benchmarks import refresh_stores  # noqa: PLC0415 - it imports this module's helpers
+
+    rows: list[HttpRow] = []
+    for store in refresh_stores.STORES:
+        with progress.step(f"service · {REFRESH_STORE_FORMAT} · POST /auth/refresh on {store}") as report:
+            measured, skipped = refresh_stores.store_rows(
+                workdir, REFRESH_STORE_FORMAT, plan.window_s, stores=(store,)
+            )
+            rows += measured
+            report(
+                "; ".join(skipped)
+                or ", ".join(
+                    f"{r.connections} chains p99 {r.p99_ms:.0f} ms {r.rps:.0f} req/s" for r in measured
+                )
+            )
+    return rows
 
 
 def _chains(port: int, login: HttpRequest, count: int) -> tuple[str, ...]:

@@ -58,8 +58,13 @@ class JwtFormat(RingFormat[VK]):
     """A JWS compact format with one pinned algorithm; subclasses supply the primitive."""
 
     alg: ClassVar[str]
+    public_document: ClassVar[str | None] = "jwks.json"
 
-    def _check_ring(self) -> None:
+    @classmethod
+    def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:  # noqa: ARG003
+        return json.dumps(dict(entry))  # a JWKS entry is a JWK, the key-file text itself
+
+    def _index_ring(self) -> None:
         # Header segments of every (key, kind) this ring can verify, spelled as issue() spells them: the
         # hot path finds its key with one dict lookup. Other spellings take the strict parse below.
         self._known_headers: dict[str, tuple[Kind, VK]] = {
@@ -67,7 +72,6 @@ class JwtFormat(RingFormat[VK]):
             for kid, key in self._keys.items()
             for kind in Kind
         }
-        self._check_signing_key(self._keys[self._active_kid])
 
     # --- per algorithm ------------------------------------------------------------------------------
 
@@ -92,12 +96,13 @@ class JwtFormat(RingFormat[VK]):
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Sign ``claims`` with the active key as a JWS compact token of ``kind``."""
         payload = claims_to_jwt(claims)
+        kid = self._signer_kid()
         with library_errors():
             return jwt.encode(
                 payload,
                 self._signing_key(),
                 algorithm=self.alg,
-                headers={"kid": self._active_kid, "typ": JWT_TYP[kind]},
+                headers={"kid": kid, "typ": JWT_TYP[kind]},
             )
 
     def _parse_header(self, segment: str) -> tuple[Kind, Any]:

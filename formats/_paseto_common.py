@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final, TypeVar
 
 import msgspec
@@ -115,11 +116,17 @@ class PasetoFormat(RingFormat[K]):
     header: ClassVar[str]
     min_body: ClassVar[int]
 
-    def _check_ring(self) -> None:
+    def _index_ring(self) -> None:
         # Footer segments as issue() spells them -> (kid, footer bytes): the hot path finds its key with
         # one dict lookup; any other spelling takes the strict parse in _key_for_footer.
         self._known_footers: dict[str, str] = {b64url_encode(footer_for(kid)): kid for kid in self._keys}
-        self._check_signing_key(self._keys[self._active_kid])
+
+    @classmethod
+    def _public_key_text(cls, entry: Mapping[str, Any], *, source: str) -> str:
+        paserk = entry.get("paserk")
+        if not isinstance(paserk, str):
+            raise KeyConfigError(f"{source}: a PASERK document entry has a string member paserk")
+        return paserk
 
     @abstractmethod
     def _check_signing_key(self, key: K) -> None:
@@ -136,11 +143,12 @@ class PasetoFormat(RingFormat[K]):
     def issue(self, claims: Claims, *, kind: Kind) -> str:
         """Encrypt or sign ``claims`` with the active key, bound to ``kind`` by the implicit assertion."""
         payload = claims_to_paseto(claims)
+        kid = self._signer_kid()
         with library_errors():
             token: bytes = pyseto.encode(
                 self._pyseto_key(),
                 payload,
-                footer=footer_for(self._active_kid),
+                footer=footer_for(kid),
                 implicit_assertion=IMPLICIT_ASSERTION[kind],
             )
         return token.decode("ascii")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
@@ -43,6 +43,8 @@ class TokenFormat(Protocol):
 
     name: ClassVar[FormatName]
     key_file_suffix: ClassVar[str]
+    public_document: ClassVar[str | None]
+    """The ``/.well-known/`` document of the public keys (``jwks.json``, ``paserk.json``); None: symmetric."""
 
     @classmethod
     def ephemeral(cls, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
@@ -52,6 +54,31 @@ class TokenFormat(Protocol):
     @classmethod
     def load(cls, keys_dir: Path, *, policy: ClaimPolicy | None = None, clock: Clock | None = None) -> Self:
         """Read the key ring from ``keys_dir/<format>/``; the newest key file is the active one."""
+        ...
+
+    @classmethod
+    def from_key_texts(
+        cls,
+        texts: Sequence[tuple[str, str]],
+        *,
+        policy: ClaimPolicy | None = None,
+        clock: Clock | None = None,
+        activations: Sequence[datetime | None] | None = None,
+        activation_clock: Clock | None = None,
+    ) -> Self:
+        """A ring from ``(source, key text)`` pairs, oldest first, with optional activation times."""
+        ...
+
+    @classmethod
+    def from_public_document(
+        cls,
+        document: object,
+        *,
+        source: str,
+        policy: ClaimPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> Self:
+        """A verify-only ring from the public key document an issuer publishes (see ``well_known``)."""
         ...
 
     @classmethod
@@ -76,12 +103,21 @@ class TokenFormat(Protocol):
 
     @property
     def active_kid(self) -> str:
-        """Key id of the key that issues new tokens."""
+        """Key id of the key that issues new tokens now (a next key takes over at its activation time)."""
+        ...
+
+    @property
+    def can_issue(self) -> bool:
+        """False for a verify-only ring."""
+        ...
+
+    def reload(self, keys_dir: Path) -> None:
+        """Re-read the ring from ``keys_dir`` in place; on KeyConfigError the running ring stays as it was."""
         ...
 
     @property
     def kids(self) -> tuple[str, ...]:
-        """Key ids of every key that verifies, active first."""
+        """Key ids of every key that verifies (next and verify-only keys too), active first."""
         ...
 
     def issue(self, claims: Claims, *, kind: Kind) -> str:

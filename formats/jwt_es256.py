@@ -92,7 +92,7 @@ class JwtEs256(JwtFormat[EcKey]):
         return key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
 
     def _signing_key(self) -> ec.EllipticCurvePrivateKey:
-        key = self._keys[self._active_kid]
+        key = self._keys[self._signer_kid()]
         assert isinstance(key, ec.EllipticCurvePrivateKey)  # guaranteed by _check_signing_key
         return key
 

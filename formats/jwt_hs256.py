@@ -51,6 +51,7 @@ class JwtHs256(JwtFormat[bytes]):
     name: ClassVar = FormatName.JWT_HS256
     key_file_suffix: ClassVar = ".jwk"
     alg: ClassVar = "HS256"
+    public_document: ClassVar[str | None] = None  # symmetric: whoever verifies holds the secret and can sign
 
     @classmethod
     def parse_key(cls, text: str, *, source: str) -> tuple[str, bytes]:
@@ -73,7 +74,7 @@ class JwtHs256(JwtFormat[bytes]):
         return key
 
     def _signing_key(self) -> bytes:
-        return self._keys[self._active_kid]
+        return self._keys[self._signer_kid()]
 
     def _check_signing_key(self, key: bytes) -> None:
         """Every HS256 key in the ring can sign."""

@@ -1,40 +1,126 @@
-"""Key files on disk: generate, rotate and list, for the CLI and for development start-up.
+"""Key files on disk: generate, rotate, retire and list, for the CLI and for development start-up.
 
 One key per file in ``<keys_dir>/<format>/``: JWK JSON (``.jwk``) for JWT, PASERK text (``.paserk``) for
-PASETO. The newest file (names start with a UTC timestamp) is the active key; older files are verify-only
-until deleted. ``rotate`` is ``generate`` on a ring that already has keys: the new key signs, the old ones
-keep verifying.
+PASETO. File names start with the key's UTC activation time; the newest key whose time has come is the
+active key, newer ones are next keys (verifying, not yet signing), older ones verify-only until retired.
+``rotate`` is ``generate`` on a ring that already has keys, with an activation time in the future.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from formats._ring import KeyFile, key_files, read_key_text, write_key_file
-from formats.base import FormatName
+from formats._ring import (
+    KeyFile,
+    KeyRole,
+    activation_of,
+    directory_signature,
+    key_files,
+    read_key_text,
+    write_key_file,
+)
+from formats.base import Clock, FormatName
 from formats.errors import KeyConfigError
 from formats.registry import FORMATS
 
-__all__ = ["KeyFile", "generate_key_file", "list_key_files", "refuse_shared_key_material"]
+__all__ = [
+    "KeyFile",
+    "KeyRole",
+    "generate_key_file",
+    "key_directory_signature",
+    "list_key_files",
+    "refuse_shared_key_material",
+    "retire_key_file",
+]
 
 
-def generate_key_file(keys_dir: Path, name: FormatName | str) -> KeyFile:
-    """Write a new secret key for ``name``; it becomes the active key of the ring."""
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def generate_key_file(
+    keys_dir: Path, name: FormatName | str, *, activates: datetime | None = None
+) -> KeyFile:
+    """Write a new secret key for ``name`` that signs from ``activates`` on (default: now)."""
     fmt = FORMATS[FormatName(name)]
     text = fmt.generate_key_text()
     kid = fmt.key_id_of(text, source="<generated>")
-    path = write_key_file(keys_dir, fmt.name, fmt.key_file_suffix, text, kid)
-    return KeyFile(path=path, kid=kid, active=True)
+    path = write_key_file(keys_dir, fmt.name, fmt.key_file_suffix, text, kid, activates=activates)
+    moment = activation_of(path)
+    future = moment is not None and moment > _now()
+    return KeyFile(
+        path=path,
+        kid=kid,
+        active=not future,
+        role=KeyRole.NEXT if future else KeyRole.ACTIVE,
+        activates=moment,
+    )
 
 
-def list_key_files(keys_dir: Path, name: FormatName | str) -> list[KeyFile]:
-    """The key files of ``name``, oldest first; the last one is active. Raises KeyConfigError if unusable."""
+def list_key_files(keys_dir: Path, name: FormatName | str, *, clock: Clock = _now) -> list[KeyFile]:
+    """The key files of ``name``, oldest first, each with its role now. Raises KeyConfigError if unusable.
+
+    The roles follow the ring's rule: the last key whose activation time has come is active, later ones
+    are next, earlier ones verify-only.
+    """
     fmt = FORMATS[FormatName(name)]
     paths = key_files(keys_dir, fmt.name, fmt.key_file_suffix)
+    kids = [fmt.key_id_of(read_key_text(p), source=str(p)) for p in paths]
+    times = [activation_of(p) for p in paths]
+    now = clock()
+    due = [i for i, moment in enumerate(times) if moment is None or moment <= now]
+    active = due[-1] if due else -1
     return [
-        KeyFile(path=p, kid=fmt.key_id_of(read_key_text(p), source=str(p)), active=i == len(paths) - 1)
-        for i, p in enumerate(paths)
+        KeyFile(
+            path=p,
+            kid=kid,
+            active=i == active,
+            role=KeyRole.ACTIVE if i == active else KeyRole.NEXT if i > active else KeyRole.VERIFY_ONLY,
+            activates=moment,
+        )
+        for i, (p, kid, moment) in enumerate(zip(paths, kids, times, strict=True))
     ]
+
+
+def retire_key_file(keys_dir: Path, name: FormatName | str, kid: str, *, clock: Clock = _now) -> KeyFile:
+    """Delete the key file of ``kid``; refused when no key that can sign now would be left.
+
+    Every process that reads ``keys_dir`` drops the key at its next reload, and refuses the tokens it
+    signed from then on (the leaked-key emergency).
+    """
+    fmt = FORMATS[FormatName(name)]
+    files = list_key_files(keys_dir, name, clock=clock)
+    matches = [f for f in files if f.kid == kid]
+    if not matches:
+        known = ", ".join(f.kid for f in files) or "none"
+        raise KeyConfigError(f"{keys_dir / fmt.name.value}: no key {kid!r} (keys: {known})")
+    (retired,) = matches
+    rest = [f for f in files if f.kid != kid]
+    if not rest:
+        raise KeyConfigError(
+            f"{retired.path}: {kid} is the only key of {fmt.name.value} and cannot be retired; "
+            f"run `tokenbench keys rotate --format {fmt.name.value} --activate-after 0` first"
+        )
+    try:
+        fmt.from_key_texts(
+            [(str(f.path), read_key_text(f.path)) for f in rest],
+            activations=[f.activates for f in rest],
+            activation_clock=clock,
+        )
+    except KeyConfigError as exc:
+        raise KeyConfigError(
+            f"{retired.path}: retiring {kid} would leave no key that can sign now ({exc}); "
+            f"run `tokenbench keys rotate --format {fmt.name.value} --activate-after 0` first"
+        ) from exc
+    retired.path.unlink()
+    return retired
+
+
+def key_directory_signature(keys_dir: Path, name: FormatName | str) -> object:
+    """A value that changes whenever a key file of ``name`` is added, removed or rewritten (no parsing)."""
+    fmt = FORMATS[FormatName(name)]
+    return directory_signature(keys_dir, fmt.name, fmt.key_file_suffix)
 
 
 def refuse_shared_key_material(keys_dir: Path, name: FormatName | str) -> None:

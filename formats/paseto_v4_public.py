@@ -53,6 +53,7 @@ class PasetoV4Public(PasetoFormat[Ed25519Key]):
     key_file_suffix: ClassVar = ".paserk"
     header: ClassVar = HEADER
     min_body: ClassVar = _SIG + 1  # a claims payload is never empty
+    public_document: ClassVar[str | None] = "paserk.json"
 
     @classmethod
     def parse_key(cls, text: str, *, source: str) -> tuple[str, Ed25519Key]:

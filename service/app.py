@@ -25,7 +25,7 @@ from service.accounts import Accounts
 from service.auth.middleware import BearerAuthMiddleware
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
-from service.keyring import load_format
+from service.keyring import KeyReloader, load_format
 from service.passwords import PasswordHasher
 from service.request import StrictJsonRequest
 from service.routes import admin, auth, health, me, page, schema, well_known
@@ -59,7 +59,10 @@ def create_app(
     ``app.state.services`` holds the wired :class:`service.services.Services` (tests and tools use it
     to seed users or to mint tokens with the app's own key ring).
     """
-    fmt = fmt or load_format(settings, clock=clock)
+    reloader = None
+    if fmt is None:  # the app's own ring follows the key directory; an injected one is the caller's
+        fmt = load_format(settings, clock=clock)
+        reloader = KeyReloader(fmt, settings)
     owns_stores = stores is None
     stores = stores or open_stores(settings)
     hasher = hasher or PasswordHasher(settings.argon2)
@@ -75,8 +78,12 @@ def create_app(
 
     async def start_stores() -> None:
         await stores.startup()
+        if reloader is not None:
+            await reloader.start()
 
     async def stop_stores() -> None:
+        if reloader is not None:
+            await reloader.stop()
         if owns_stores:
             await stores.shutdown()
 

@@ -12,6 +12,11 @@ Variables (default; accepted values):
   PostgreSQL via asyncpg; ``sqlite://`` and ``postgresql://`` get the async driver)
 * ``TOKENBENCH_REDIS_URL`` (unset: sessions and rate limits in SQL; ``redis://``, ``rediss://``, ``unix://``)
 * ``TOKENBENCH_KEYS_DIR`` (``var/keys``)
+* ``TOKENBENCH_KEYS_RELOAD`` (``10``; 1..3600 seconds): how often a running process re-reads the key
+  directory (issuers) or at most how long it trusts a fetched key set without asking again (verifiers
+  without a ``max-age`` from the issuer); also the ``max-age`` of the issuer's ``/.well-known`` documents
+* ``TOKENBENCH_ISSUER_URL`` (unset; ``http(s)://host[:port][/path]``): the issuer whose published keys a
+  ``serve --verify-only`` service follows
 * ``TOKENBENCH_ACCESS_TTL`` (``900``) and ``TOKENBENCH_REFRESH_TTL`` (``604800``): positive integer seconds
 * ``TOKENBENCH_LEEWAY`` (``30``; 0..300 seconds)
 * ``TOKENBENCH_REFRESH_GRACE`` (``10``; 0..300 seconds, 0 = strict)
@@ -33,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, TypeVar
+from urllib.parse import urlsplit
 
 from redis.asyncio.connection import parse_url as parse_redis_url
 from sqlalchemy.engine import make_url
@@ -57,6 +63,7 @@ DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/tokenbench.db"
 MAX_REFRESH_GRACE: Final = 300
 DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
 MAX_SESSION_MAX_AGE: Final = 10 * 365 * 24 * 3600
+MAX_KEYS_RELOAD: Final = 3600
 _SQL_DRIVERS: Final = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
@@ -157,6 +164,8 @@ class Settings:
     database_url: Secret = field(default_factory=_default_database_url)
     redis_url: Secret | None = None
     keys_dir: Path = Path("var/keys")
+    keys_reload: int = 10
+    issuer_url: str | None = None
     access_ttl: int = 900
     refresh_ttl: int = 7 * 24 * 3600
     leeway: int = 30
@@ -180,6 +189,8 @@ class Settings:
             database_url=reader.database_url("DATABASE_URL"),
             redis_url=reader.redis_url("REDIS_URL"),
             keys_dir=Path(reader.text("KEYS_DIR") or "var/keys"),
+            keys_reload=reader.integer("KEYS_RELOAD", 10, low=1, high=MAX_KEYS_RELOAD),
+            issuer_url=reader.http_url("ISSUER_URL"),
             access_ttl=reader.integer("ACCESS_TTL", 900, low=1),
             refresh_ttl=refresh_ttl,
             leeway=reader.integer("LEEWAY", 30, low=0, high=MAX_LEEWAY),
@@ -311,6 +322,20 @@ class _Reader:
                 PREFIX + name, "must look like 10/minute (per second, minute, hour or day) or be off", value
             )
         return RateLimit(count=int(match.group(1)), period=_PERIODS[match.group(2)])
+
+    def http_url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        problem = "must be an http:// or https:// URL of the issuer (no query, no fragment)"
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise SettingsError(PREFIX + name, problem, value) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SettingsError(PREFIX + name, problem, value)
+        return value.rstrip("/")
 
     def database_url(self, name: str) -> Secret:
         value = self.text(name)

@@ -1,5 +1,8 @@
 """``tokenbench serve``: validate everything, prepare the database and keys, then run granian.
 
+``tokenbench serve --verify-only --issuer-url URL`` runs :mod:`service.verifier.app` instead: no keys, no
+database, refused (exit status 2, one line why) for a symmetric format.
+
 Everything that can be wrong is checked here, once, before a worker starts: the settings (one line naming
 the variable), the key ring (generated in development if missing), the database (reachable, tables
 created). Workers are separate processes that build the app from the same environment
@@ -25,11 +28,13 @@ from service.keyring import load_format
 from service.passwords import PasswordHasher
 from service.settings import Environment, Settings, SettingsError
 from service.stores import StoreError, open_stores
+from service.verifier.client import symmetric_refusal
 
 __all__ = ["DEMO_USERS", "register"]
 
 DEMO_USERS = (("admin", Role.ADMIN), ("alice", Role.USER))
 APP_FACTORY = "service.app:app_from_env"
+VERIFIER_FACTORY = "service.verifier.app:app_from_env"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +57,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--access-log", action="store_true", help="log every request (off by default: it costs throughput)"
     )
+    parser.add_argument(
+        "--verify-only",
+        action="store_true",
+        help="run a resource server that verifies the issuer's tokens with its published public keys: "
+        "no private key, no database (the formats that publish public keys)",
+    )
+    parser.add_argument(
+        "--issuer-url",
+        metavar="URL",
+        help="with --verify-only: the issuer's base URL (default: TOKENBENCH_ISSUER_URL)",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -62,7 +78,11 @@ def _serve(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     if args.format:
         environ["TOKENBENCH_FORMAT"] = args.format
+    if args.issuer_url:
+        environ["TOKENBENCH_ISSUER_URL"] = args.issuer_url
     settings = Settings.from_env(environ)
+    if args.verify_only or args.issuer_url:
+        return _serve_verify_only(args, settings, environ)
     if args.demo and settings.env is Environment.PRODUCTION:
         print(
             "tokenbench: error: --demo is refused when TOKENBENCH_ENV=production "
@@ -85,6 +105,42 @@ def _serve(args: argparse.Namespace) -> int:
     )
     Granian(
         APP_FACTORY,
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_access=args.access_log,
+    ).serve()
+    return 0
+
+
+def _serve_verify_only(args: argparse.Namespace, settings: Settings, environ: dict[str, str]) -> int:
+    """``--verify-only``: no keys, no database; refused for the symmetric formats (exit status 2)."""
+    refusal = symmetric_refusal(settings.format)
+    problem = (
+        "--issuer-url needs --verify-only (an issuing service publishes its own keys)"
+        if not args.verify_only
+        else f"--verify-only: {refusal}"
+        if refusal is not None
+        else "--verify-only needs --issuer-url URL (or TOKENBENCH_ISSUER_URL)"
+        if settings.issuer_url is None
+        else "--verify-only has no database, so no --demo users"
+        if args.demo
+        else None
+    )
+    if problem is not None:
+        print(f"tokenbench: error: {problem}", file=sys.stderr)
+        return 2
+    os.environ.update(environ)
+    print(
+        f"tokenbench: verifying {settings.format.value} tokens of {settings.issuer_url} on "
+        f"http://{args.host}:{args.port} (verify-only: no private key, no database, "
+        f"{args.workers} worker(s))",
+        flush=True,
+    )
+    Granian(
+        VERIFIER_FACTORY,
         factory=True,
         interface=Interfaces.ASGI,
         address=args.host,

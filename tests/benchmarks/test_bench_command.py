@@ -78,3 +78,14 @@ def test_bench_shows_its_progress_step_by_step(run: tuple[Path, str]) -> None:
     total = numbers[0][1]
     assert numbers == [(i, total) for i in range(1, total + 1)]
     assert "token level" in stderr.splitlines()[0]
+
+
+def test_bench_measures_refresh_chains_on_every_store(run: tuple[Path, str]) -> None:
+    report, stderr = run
+    text = report.read_text()
+    assert "### Refresh under load, per store" in text
+    for chains in (1, 8, 32):
+        assert f"| sqlite | {chains} |" in text
+    for store in ("postgresql", "postgresql+redis"):  # measured, or skipped with the reason
+        assert f"| {store} | 32 |" in text or f"{store}: skipped" in stderr
+    assert "refresh p99 at 32 chains within 10" in text

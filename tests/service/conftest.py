@@ -245,7 +245,9 @@ class Server:
                 self.process.wait(timeout=5)
 
 
-def start_server(state: Path, format_name: str, *args: str, env: dict[str, str] | None = None) -> Server:
+def start_server(
+    state: Path, format_name: str, *args: str, env: dict[str, str] | None = None, ready: str = "/health"
+) -> Server:
     port = free_port()
     log = state / f"serve-{port}.log"
     environ = {
@@ -272,12 +274,12 @@ def start_server(state: Path, format_name: str, *args: str, env: dict[str, str] 
         if process.poll() is not None:
             pytest.fail(f"tokenbench serve exited with {process.returncode}:\n{server.output()}")
         try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}{ready}", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
             time.sleep(0.1)
     server.stop()
-    pytest.fail(f"tokenbench serve did not answer /health within 30 s:\n{server.output()}")
+    pytest.fail(f"tokenbench serve did not answer {ready} within 30 s:\n{server.output()}")
 
 
 @pytest.fixture
@@ -285,12 +287,17 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start ``tokenbench serve`` on a free port with temporary SQLite and keys; stopped at the end."""
     servers: list[Server] = []
 
-    def start(format_name: str, *args: str, env: dict[str, str] | None = None) -> Server:
-        server = start_server(tmp_path, format_name, *args, env=env)
+    def start(
+        format_name: str, *args: str, env: dict[str, str] | None = None, ready: str = "/health"
+    ) -> Server:
+        server = start_server(tmp_path, format_name, *args, env=env, ready=ready)
         servers.append(server)
         return server
 
     yield start
+    for server in servers:  # every one shuts down at once, then each is waited for
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGINT)
     for server in servers:
         server.stop()
 

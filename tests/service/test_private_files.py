@@ -4,6 +4,7 @@ to start while group or others can read the database or a key file, naming the f
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from formats import FormatName, KeyConfigError
 from formats.claims import utc_now
 from formats.keys import generate_key_file
 from service.cli import main
-from service.keyring import load_format
+from service.keyring import KeyReloader, load_format
 from service.settings import Environment, Secret, Settings, SettingsError
 from service.stores import open_stores
 from service.stores.sql import SqlUserStore
@@ -122,3 +123,17 @@ def test_tokenbench_serve_prints_the_refusal_in_one_line(monkeypatch, capsys, tm
         f"tokenbench: error: {key.path} (mode 0604): key files are readable by group or others and "
         f"TOKENBENCH_ENV=production; run `chmod 600 {key.path}`"
     ]
+
+
+def test_a_reload_in_production_ignores_a_new_key_file_readable_by_others(tmp_path: Path, caplog) -> None:
+    settings = production(tmp_path)
+    generate_key_file(settings.keys_dir, settings.format)
+    fmt = load_format(settings, clock=utc_now)
+    reloader = KeyReloader(fmt, settings)
+    old = fmt.active_kid
+    added = generate_key_file(settings.keys_dir, settings.format)
+    os.chmod(added.path, 0o644)
+    with caplog.at_level(logging.ERROR, logger="tokenbench"):
+        assert reloader.check() is False
+    assert f"run `chmod 600 {added.path}`" in caplog.text
+    assert fmt.active_kid == old

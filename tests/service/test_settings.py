@@ -129,7 +129,24 @@ BAD_VALUES = [
     ("TOKENBENCH_ARGON2_MEMORY_COST", "4"),
     ("TOKENBENCH_ARGON2_MEMORY_COST", "4"),  # under 8 KiB per lane with the default parallelism 1
     ("TOKENBENCH_ARGON2_PARALLELISM", "0"),
+    ("TOKENBENCH_KEYS_RELOAD", "0"),
+    ("TOKENBENCH_KEYS_RELOAD", "3601"),
+    ("TOKENBENCH_KEYS_RELOAD", "10s"),
+    ("TOKENBENCH_ISSUER_URL", "ftp://issuer.example"),
+    ("TOKENBENCH_ISSUER_URL", "issuer.example"),
+    ("TOKENBENCH_ISSUER_URL", "https://"),
+    ("TOKENBENCH_ISSUER_URL", "https://issuer.example:80x"),
+    ("TOKENBENCH_ISSUER_URL", "https://issuer.example/?next=evil"),
 ]
+
+
+def test_keys_reload_and_issuer_url_defaults_and_values() -> None:
+    default = Settings.from_env({})
+    assert (default.keys_reload, default.issuer_url) == (10, None)
+    custom = Settings.from_env(
+        {"TOKENBENCH_KEYS_RELOAD": "3600", "TOKENBENCH_ISSUER_URL": "https://auth.example:8443/tb/"}
+    )
+    assert (custom.keys_reload, custom.issuer_url) == (3600, "https://auth.example:8443/tb")
 
 
 @pytest.mark.parametrize(("variable", "value"), BAD_VALUES, ids=[f"{v}={x}" for v, x in BAD_VALUES])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pyseto
@@ -32,7 +33,7 @@ def test_only_the_asymmetric_formats_publish_a_document(api, format_name) -> Non
         response = api.client.get(f"/.well-known/{name}")
         if name == PUBLISHES[format_name]:
             assert response.status_code == 200
-            assert response.headers["cache-control"] == "public, max-age=300"
+            assert response.headers["cache-control"] == "public, max-age=10"  # TOKENBENCH_KEYS_RELOAD
         else:
             assert response.status_code == 404
             assert response.json()["code"] == "not_found"
@@ -112,3 +113,15 @@ def test_the_paserk_document_verifies_a_service_token_with_pyseto(make_api, base
     key = pyseto.Key.from_paserk(entry["paserk"])
     decoded = pyseto.decode(key, token, implicit_assertion=b"tokenbench.access", deserializer=None)
     assert b'"sub":"alice"' in decoded.payload
+
+
+def test_a_next_key_is_published_before_it_signs(make_api, base_settings, tmp_path, asymmetric) -> None:
+    keys_dir = tmp_path / "next-keys"
+    active = generate_key_file(keys_dir, asymmetric)
+    upcoming = generate_key_file(keys_dir, asymmetric, activates=datetime.now(UTC) + timedelta(hours=1))
+    api = make_api(replace(base_settings, format=asymmetric, keys_dir=keys_dir))
+
+    document = api.client.get(f"/.well-known/{PUBLISHES[asymmetric]}").json()
+
+    assert [key["kid"] for key in document["keys"]] == [active.kid, upcoming.kid]
+    assert api.services.fmt.active_kid == active.kid

@@ -1,0 +1,82 @@
+"""``TokenVerifier``: protect the routes of any Litestar app with tokenbench access tokens.
+
+    from service.verifier import TokenVerifier
+
+    verifier = TokenVerifier("https://auth.example", "paseto-v4-public")
+    app = Litestar([my_routes], plugins=[verifier])   # request.user is the verified formats.Claims
+
+The plugin adds one authentication middleware (``Authorization: Bearer``, the same parsing as the issuer's
+own), starts and stops the :class:`KeySetClient` with the app, and answers refused tokens the way the
+issuer does: 401 with ``WWW-Authenticate: Bearer error="invalid_token"`` and a JSON body whose ``code`` is
+the :mod:`formats.errors` code. Routes opt out with ``opt={"exclude_from_auth": True}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from litestar.config.app import AppConfig
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.plugins import InitPlugin
+from litestar.types import ASGIApp
+
+from formats import ClaimPolicy, FormatName, TokenError
+from service.auth.credentials import bearer_token
+from service.auth.middleware import EXCLUDE_FROM_AUTH
+from service.errors import ApiError, exception_handlers
+from service.verifier.client import KeySetClient
+
+__all__ = ["KeySetMiddleware", "TokenVerifier"]
+
+
+class KeySetMiddleware(AbstractAuthenticationMiddleware):
+    """Verifies ``Authorization: Bearer <token>`` with the keys of a :class:`KeySetClient`."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, app: ASGIApp, *, client: KeySetClient, exclude: Sequence[str] = ()) -> None:
+        super().__init__(
+            app, exclude=list(exclude), exclude_from_auth_key=EXCLUDE_FROM_AUTH, scopes={ScopeType.HTTP}
+        )
+        self._client = client
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:  # type: ignore[type-arg]
+        """The verified claims, or the token error (401 through the plugin's exception handlers)."""
+        token = bearer_token(connection.scope["headers"])
+        return AuthenticationResult(user=await self._client.verify(token), auth=token)
+
+
+class TokenVerifier(InitPlugin):
+    """A Litestar plugin: tokenbench access tokens on every route, verified with the issuer's public keys."""
+
+    __slots__ = ("client", "exclude")
+
+    def __init__(
+        self,
+        issuer_url: str | None = None,
+        format_name: FormatName | str | None = None,
+        *,
+        client: KeySetClient | None = None,
+        policy: ClaimPolicy | None = None,
+        exclude: Sequence[str] = ("^/schema",),
+    ) -> None:
+        if client is None:
+            if issuer_url is None or format_name is None:
+                raise TypeError("TokenVerifier needs issuer_url and format_name, or a client")
+            client = KeySetClient(issuer_url, format_name, policy=policy)
+        self.client = client
+        self.exclude = tuple(exclude)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Add the middleware, the client's start and stop, and the 401 responses."""
+        app_config.middleware.append(
+            DefineMiddleware(KeySetMiddleware, client=self.client, exclude=self.exclude)
+        )
+        app_config.on_startup.append(self.client.start)
+        app_config.on_shutdown.append(self.client.close)
+        for error in (ApiError, TokenError):
+            app_config.exception_handlers.setdefault(error, exception_handlers[error])
+        return app_config
