@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint typecheck unit bench bench-quick attacks docs clean
+.PHONY: help install browser run test lint typecheck unit bench bench-quick bench-flood attacks docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: $(STAMP) ## full benchmark run; writes docs/benchmarks.md
 
 bench-quick: $(STAMP) ## quick benchmark run (under two minutes)
 	$(BIN)/tokenbench bench --quick --report var/bench-quick/report.md
+
+bench-flood: $(STAMP) ## a user's login latency alone and beside 50 junk logins/s from other addresses
+	$(BIN)/python -m benchmarks.login_flood --json var/bench-flood/result.json
 
 attacks: $(STAMP) ## run the attack catalog against every format; regenerates docs/failure-modes.md
 	$(BIN)/tokenbench attacks --format all --markdown docs/failure-modes.md

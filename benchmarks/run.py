@@ -237,6 +237,8 @@ def _bench_env(workdir: Path) -> dict[str, str]:
         TOKENBENCH_KEYS_DIR=str(workdir / "keys"),
         TOKENBENCH_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
         TOKENBENCH_LOGIN_RATE_LIMIT="off",
+        TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT="off",
+        TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT="off",
         TOKENBENCH_COOKIE_SECURE="false",
         TOKENBENCH_ISSUER=ISSUER,
         TOKENBENCH_AUDIENCE=AUDIENCE,
@@ -537,7 +539,7 @@ def run_http_level(
     used = sorted({row.tool for row in windows.rows})
     method = (
         f"`tokenbench serve` (granian {metadata.version('granian')}, one worker, SQLite, "
-        f"login rate limit off) on loopback; closed loop, {plan.connections} connections, "
+        f"login rate limits off) on loopback; closed loop, {plan.connections} connections, "
         f"{plan.window_s:g} s per window after {plan.warmup_requests} warm-up requests, "
         f"{plan.repeats} window(s) per row (medians); load generator: "
         f"{' and '.join(used)} (refresh chains always use the Python client); server CPU from /proc"

@@ -32,6 +32,7 @@ from service.routes import admin, auth, health, me, page, schema, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
+from service.throttle import LoginThrottle
 
 __all__ = ["MAX_BODY_BYTES", "app_from_env", "create_app"]
 
@@ -65,7 +66,8 @@ def create_app(
         reloader = KeyReloader(fmt, settings)
     owns_stores = stores is None
     stores = stores or open_stores(settings)
-    hasher = hasher or PasswordHasher(settings.argon2)
+    owns_hasher = hasher is None
+    hasher = hasher or PasswordHasher(settings.argon2, max_waiting=settings.argon2_queue)
     services = Services(
         settings=settings,
         fmt=fmt,
@@ -74,6 +76,7 @@ def create_app(
         sessions=SessionManager(fmt=fmt, stores=stores, settings=settings, clock=clock),
         accounts=Accounts(stores=stores, hasher=hasher, clock=clock),
         clock=clock,
+        throttle=LoginThrottle(settings, stores.rate_limiter),
     )
 
     async def start_stores() -> None:
@@ -81,11 +84,13 @@ def create_app(
         if reloader is not None:
             await reloader.start()
 
-    async def stop_stores() -> None:
+    async def shut_down() -> None:
         if reloader is not None:
             await reloader.stop()
         if owns_stores:
             await stores.shutdown()
+        if owns_hasher:
+            hasher.close()
 
     return Litestar(
         route_handlers=[
@@ -101,7 +106,7 @@ def create_app(
         state=State({"services": services}),
         exception_handlers=exception_handlers,
         on_startup=[start_stores],
-        on_shutdown=[stop_stores],
+        on_shutdown=[shut_down],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StrictJsonRequest,
         openapi_config=schema.openapi_config(fmt, version=_version()),

@@ -22,6 +22,7 @@ status   code                                        ``WWW-Authenticate``
 409      ``last_admin``                              -
 413      ``request_too_large``                       -
 429      ``rate_limited`` (+ ``Retry-After``)        -
+503      ``login_busy`` (+ ``Retry-After``)          -
 503      ``store_unavailable``                       -
 500      ``internal_error`` (a bug; logged)          -
 =======  ==========================================  ==================================================
@@ -45,6 +46,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from formats import TokenError
+from service.passwords import HasherBusy
 from service.stores.base import (
     ActorNotAdmin,
     LastAdmin,
@@ -197,6 +199,16 @@ def _rate_limited(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBo
     )
 
 
+def _hasher_busy(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    assert isinstance(exc, HasherBusy)
+    return error_response(
+        503,
+        "too many logins in progress; try again later",
+        "login_busy",
+        {"Retry-After": str(exc.retry_after)},
+    )
+
+
 def _store_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     logger.warning("store unavailable: %s", exc)
     return error_response(
@@ -271,6 +283,7 @@ exception_handlers: Final[ExceptionHandlersMap] = {
     SessionRevoked: _session_error,
     SessionReused: _session_error,
     RateLimited: _rate_limited,
+    HasherBusy: _hasher_busy,
     StoreUnavailable: _store_unavailable,
     StoreRejected: _store_rejected,
     UserExists: _user_exists,

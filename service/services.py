@@ -16,13 +16,14 @@ from service.auth.sessions import SessionManager
 from service.passwords import PasswordHasher
 from service.settings import Settings
 from service.stores import Stores
+from service.throttle import LoginThrottle
 
 __all__ = ["Services", "ServicesDep"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
-    """Settings, the token format, the stores, the password hasher, sessions and the account rules."""
+    """Settings, the token format, the stores, the hasher, sessions, the account rules, the login throttle."""
 
     settings: Settings
     fmt: TokenFormat
@@ -31,6 +32,7 @@ class Services:
     sessions: SessionManager
     accounts: Accounts
     clock: Clock
+    throttle: LoginThrottle
 
 
 ServicesDep: TypeAlias = NamedDependency[Services]

@@ -22,8 +22,15 @@ Variables (default; accepted values):
 * ``TOKENBENCH_REFRESH_GRACE`` (``10``; 0..300 seconds, 0 = strict)
 * ``TOKENBENCH_SESSION_MAX_AGE`` (``2592000`` = 30 days; at least ``TOKENBENCH_REFRESH_TTL``): how long a
   refresh family may live from its login, however often it is refreshed
-* ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``; production
-  refuses ``off``)
+* ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``): login attempts
+  per user name and address
+* ``TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT`` (``30/minute``; same syntax): login attempts that did not succeed
+  per address (IPv4 address, IPv6 /64), whatever the user name
+* ``TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT`` (``100/hour``; same syntax): login attempts that did not succeed
+  per user name, whatever the address
+* ``TOKENBENCH_ARGON2_QUEUE`` (``8``; 0..10000): password checks that may wait for a free hashing slot;
+  past it a login answers 503 with ``Retry-After``
+* production refuses each of the three login limits ``off``
 * ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set; production requires both)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
@@ -136,6 +143,10 @@ class RateLimit:
 
 
 DEFAULT_LOGIN_RATE_LIMIT: Final = RateLimit(count=10, period=60)
+DEFAULT_LOGIN_ADDRESS_RATE_LIMIT: Final = RateLimit(count=30, period=60)
+DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT: Final = RateLimit(count=100, period=3600)
+DEFAULT_ARGON2_QUEUE: Final = 8
+MAX_ARGON2_QUEUE: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +183,13 @@ class Settings:
     refresh_grace: int = 10
     session_max_age: int = DEFAULT_SESSION_MAX_AGE
     login_rate_limit: RateLimit | None = DEFAULT_LOGIN_RATE_LIMIT
+    login_address_rate_limit: RateLimit | None = DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
+    login_account_rate_limit: RateLimit | None = DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
     issuer: str | None = None
     audience: str | None = None
     cookie_secure: bool = True
     argon2: Argon2Params = Argon2Params()
+    argon2_queue: int = DEFAULT_ARGON2_QUEUE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -202,7 +216,13 @@ class Settings:
                 high=MAX_SESSION_MAX_AGE,
                 low_text=f"{PREFIX}REFRESH_TTL ({refresh_ttl})",
             ),
-            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT"),
+            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT),
+            login_address_rate_limit=reader.rate_limit(
+                "LOGIN_ADDRESS_RATE_LIMIT", DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
+            ),
+            login_account_rate_limit=reader.rate_limit(
+                "LOGIN_ACCOUNT_RATE_LIMIT", DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
+            ),
             issuer=reader.text("ISSUER"),
             audience=reader.text("AUDIENCE"),
             cookie_secure=reader.boolean("COOKIE_SECURE", default=True),
@@ -211,6 +231,7 @@ class Settings:
                 memory_cost=reader.integer("ARGON2_MEMORY_COST", 65536, low=8, high=4 * 1024 * 1024),
                 parallelism=reader.integer("ARGON2_PARALLELISM", 1, low=1, high=64),
             ),
+            argon2_queue=reader.integer("ARGON2_QUEUE", DEFAULT_ARGON2_QUEUE, low=0, high=MAX_ARGON2_QUEUE),
         )
         _check_argon2(settings.argon2)
         if env is Environment.PRODUCTION:
@@ -259,7 +280,11 @@ def _check_production(settings: Settings) -> None:
             f"{PREFIX}AUDIENCE", "must be set when TOKENBENCH_ENV=production (e.g. api.example.com)"
         )
     if settings.login_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_RATE_LIMIT", "cannot be off when TOKENBENCH_ENV=production")
+        raise SettingsError(f"{PREFIX}LOGIN_RATE_LIMIT", "may not be off in production")
+    if settings.login_address_rate_limit is None:
+        raise SettingsError(f"{PREFIX}LOGIN_ADDRESS_RATE_LIMIT", "may not be off in production")
+    if settings.login_account_rate_limit is None:
+        raise SettingsError(f"{PREFIX}LOGIN_ACCOUNT_RATE_LIMIT", "may not be off in production")
 
 
 class _Reader:
@@ -310,10 +335,10 @@ class _Reader:
             return False
         raise SettingsError(PREFIX + name, "must be true or false", value)
 
-    def rate_limit(self, name: str) -> RateLimit | None:
+    def rate_limit(self, name: str, default: RateLimit) -> RateLimit | None:
         value = self.text(name)
         if value is None:
-            return DEFAULT_LOGIN_RATE_LIMIT
+            return default
         if value.lower() == "off":
             return None
         match = _RATE.match(value.lower())

@@ -14,6 +14,7 @@ from service.attacks import (
     claims,
     key_management,
     key_selection,
+    login,
     parsing,
     paseto_binding,
     principles,
@@ -32,6 +33,7 @@ ATTACKS: Final[tuple[Attack, ...]] = (
     *parsing.ATTACKS,
     *principles.ATTACKS,
     *account.ATTACKS,
+    *login.ATTACKS,
 )
 
 BY_ID: Final[Mapping[str, Attack]] = {attack.id: attack for attack in ATTACKS}

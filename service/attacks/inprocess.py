@@ -14,7 +14,7 @@ would. To act *while a login is in flight*, the app's user store is wrapped by :
 which passes every call through and can run one armed change right after a login has read the user: the
 moment an attacker's login sits in the argon2 queue, made deterministic.
 
-The deployment sets an issuer and an audience (so the iss/aud rows apply), turns the login rate limit off
+The deployment sets an issuer and an audience (so the iss/aud rows apply), turns the login rate limits off
 (the suite logs in a few dozen times) and uses the cheapest argon2id parameters (a throwaway user whose
 random password is never stored anywhere else).
 """
@@ -208,6 +208,8 @@ def deployment_environ(name: FormatName, work: Path) -> dict[str, str]:
         "TOKENBENCH_ISSUER": ISSUER,
         "TOKENBENCH_AUDIENCE": AUDIENCE,
         "TOKENBENCH_LOGIN_RATE_LIMIT": "off",
+        "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "off",
+        "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "off",
         "TOKENBENCH_ARGON2_TIME_COST": "1",
         "TOKENBENCH_ARGON2_MEMORY_COST": "8",
         "TOKENBENCH_ARGON2_PARALLELISM": "1",

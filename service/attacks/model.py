@@ -106,6 +106,7 @@ class Section(enum.StrEnum):
     PARSING = "Parsing & DoS"
     PRINCIPLES = "Design principles the catalog does not spell out"
     ACCOUNT = "Account layer: the user's current state decides"
+    LOGIN = "Login: spraying, distributed guessing, enumeration by timing"
 
 
 class Expect(enum.StrEnum):

@@ -9,7 +9,6 @@ cross-site request carries it) and ``Max-Age`` = what is left of the refresh ses
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Annotated, Any, Final
 
@@ -122,34 +121,30 @@ def presented_refresh_token(request: Request[Any, Any, Any], services: Services)
     return refresh_token(request.scope["headers"], RefreshCookie.of(secure=services.settings.cookie_secure))
 
 
-def _rate_limit_key(username: str, client: str) -> str:
-    """The login counter's key: per user name (case-folded) and address, as a fixed-size digest.
-
-    A digest, not the name itself: case folding can triple a name's length (U+FB03 folds to "ffi"), and a key
-    too long for the store's column would turn a hostile name into a 503 on PostgreSQL.
-    """
-    return hashlib.blake2b(f"{username.casefold()}|{client}".encode(), digest_size=16).hexdigest()
-
-
 @post("/auth/login", opt=_OPEN, status_code=HTTP_200_OK, summary="Log in with user name and password")
 async def login(
     request: Request[Any, Any, Any], data: JSONBody[LoginBody], services: ServicesDep
 ) -> Response[TokenBody]:
-    """Check the password (argon2id) and start a refresh session; rate-limited per user name and address."""
-    limit = services.settings.login_rate_limit
-    if limit is not None:
-        client = request.client.host if request.client else "-"
-        await services.stores.rate_limiter.hit(
-            _rate_limit_key(data.username, client),
-            limit=limit.count,
-            period=limit.period,
-            now=services.clock().timestamp(),
-        )
+    """Check the password (argon2id) and start a refresh session.
+
+    Rate-limited per user name and address, per address and per account (:mod:`service.throttle`) before
+    any argon2 work; the password check waits in a bounded queue where addresses with fewer unsuccessful
+    attempts go first (503 past it, :mod:`service.passwords`).
+    """
+    attempt = await services.throttle.begin(
+        username=data.username,
+        host=request.client.host if request.client else None,
+        now=services.clock().timestamp(),
+    )
+    services.hasher.check_room(attempt.priority)  # a full argon2 queue: 503 before any database read
     generation = await services.stores.sessions.generation(data.username)  # before the read: see below
     user = await services.stores.users.get(data.username)
-    matches = await services.hasher.verify(None if user is None else user.password_hash, data.password)
+    matches = await services.hasher.verify(
+        None if user is None else user.password_hash, data.password, priority=attempt.priority
+    )
     if user is None or not matches:
         raise InvalidCredentials("wrong user name or password")
+    await attempt.succeeded()
     # The read above is as old as the argon2 wait: go on with the user as stored now (service.accounts),
     # and start the session only if no revocation happened since `generation` was read.
     user = await services.accounts.confirm_login(user, data.password)

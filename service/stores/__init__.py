@@ -15,6 +15,7 @@ from service.settings import Environment, Settings, SettingsError
 from service.stores.base import (
     ADMIN_ROLE,
     ActorNotAdmin,
+    Hit,
     LastAdmin,
     RateLimited,
     RateLimiter,
@@ -38,6 +39,7 @@ from service.stores.sql import SqlRateLimiter, SqlSessionStore, SqlUserStore, cr
 __all__ = [
     "ADMIN_ROLE",
     "ActorNotAdmin",
+    "Hit",
     "LastAdmin",
     "RateLimited",
     "RateLimiter",

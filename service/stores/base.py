@@ -18,6 +18,8 @@ Times cross this boundary as float seconds since the epoch, so every backend sto
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Final, Protocol
 
 import msgspec
@@ -27,6 +29,7 @@ from service.auth.roles import Role
 __all__ = [
     "ADMIN_ROLE",
     "ActorNotAdmin",
+    "Hit",
     "LastAdmin",
     "RateLimited",
     "RateLimiter",
@@ -43,6 +46,7 @@ __all__ = [
     "UserNotFound",
     "UserRecord",
     "UserStore",
+    "refuse_past_limits",
 ]
 
 
@@ -96,11 +100,20 @@ class LastAdmin(StoreError):
 
 
 class RateLimited(StoreError):
-    """Too many attempts for this key; ``retry_after`` is in whole seconds (>= 1)."""
+    """Too many attempts: ``retry_after`` in whole seconds (>= 1); ``keys``, the counters past their limit."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, keys: tuple[str, ...] = ()) -> None:
         super().__init__(f"rate limited; retry after {retry_after} s")
         self.retry_after = retry_after
+        self.keys = keys
+
+
+class Hit(msgspec.Struct, frozen=True):
+    """One counter an attempt counts on: at most ``limit`` attempts per ``period`` seconds."""
+
+    key: str
+    limit: int
+    period: int
 
 
 class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -250,8 +263,39 @@ class SessionStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Fixed-window attempt counters shared by every service process using the backend."""
+    """Fixed-window attempt counters shared by every service process using the backend.
 
-    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
-        """Count one attempt for ``key``; raise :class:`RateLimited` past ``limit`` per ``period``."""
+    A window ends ``period`` seconds after its first attempt; the backend forgets it soon after (SQL
+    deletes ended windows through an index on their end, Redis expires the key), so a flood of new keys
+    leaves no more rows behind than the windows still running.
+    """
+
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        """Count one attempt for ``key``; raise :class:`RateLimited` past ``limit`` per ``period``.
+
+        Returns the attempts counted in the running window, this one included.
+        """
         ...
+
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+        """Count one attempt on every counter in one step; the counts, in order.
+
+        Every counter counts the attempt; if any is past its limit, :class:`RateLimited` names those and
+        the longest wait.
+        """
+        ...
+
+    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
+        """Take one attempt back off each counter's running window (a login that succeeded); never below 0."""
+        ...
+
+
+def refuse_past_limits(hits: Sequence[Hit], windows: Sequence[tuple[float, int]], *, now: float) -> None:
+    """Raise :class:`RateLimited` for the counters whose (window end, count) is past their limit.
+
+    The same rule for every backend: the wait is the longest among the counters past their limit.
+    """
+    past = [(hit.key, end) for hit, (end, count) in zip(hits, windows, strict=True) if count > hit.limit]
+    if past:
+        wait = max(end for _, end in past) - now
+        raise RateLimited(max(1, math.ceil(wait)), tuple(key for key, _ in past))

@@ -3,7 +3,8 @@
 Users stay in SQL (they are durable records); sessions and attempt counters are short-lived state that
 several processes must see at once. Each operation that must not race is one Lua script, which Redis runs
 atomically: :data:`_ROTATE` is the compare-and-set of :meth:`RedisSessionStore.rotate`, :data:`_HIT` the
-fixed-window counter. Keys expire with the family they describe, so Redis forgets dead sessions itself.
+fixed-window counter (:data:`_REFUND` takes an attempt back). Keys expire with the family or window they
+describe, so Redis forgets dead sessions and ended windows itself.
 
 Layout (``prefix`` defaults to ``tokenbench:``): a hash ``<prefix>session:<family>`` per family, a set
 ``<prefix>user-sessions:<username>`` of a user's families, for logout-all and role changes, and a counter
@@ -17,8 +18,7 @@ cannot send (a lone surrogate, a type it refuses) to :class:`StoreRejected`.
 
 from __future__ import annotations
 
-import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import DataError, RedisError
 
 from service.stores.base import (
-    RateLimited,
+    Hit,
     Rotation,
     SessionGenerationChanged,
     SessionRecord,
@@ -34,6 +34,7 @@ from service.stores.base import (
     SessionRevoked,
     StoreRejected,
     StoreUnavailable,
+    refuse_past_limits,
 )
 
 __all__ = ["RedisRateLimiter", "RedisSessionStore", "connect"]
@@ -113,18 +114,37 @@ end
 return n
 """
 
-# ARGV: now, period (seconds). Returns {count, window start}. Same window rule as the SQL store, on the
-# service's clock; the key's Redis expiry only garbage-collects it.
+# KEYS: the counters; ARGV: now, then each counter's period (seconds). Returns {count, window start} per
+# counter. Same window rule as the SQL store, on the service's clock; the key's expiry only garbage-collects.
 _HIT: Final = """
 local now = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local w = redis.call('HMGET', KEYS[1], 'start', 'count')
-if not w[1] or now >= tonumber(w[1]) + period then
-  redis.call('HSET', KEYS[1], 'start', ARGV[1], 'count', 1)
-  redis.call('PEXPIRE', KEYS[1], period * 1000 + 1000)
-  return {1, ARGV[1]}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local period = tonumber(ARGV[i + 1])
+  local w = redis.call('HMGET', key, 'start', 'count')
+  if not w[1] or now >= tonumber(w[1]) + period then
+    redis.call('HSET', key, 'start', ARGV[1], 'count', 1)
+    redis.call('PEXPIRE', key, period * 1000 + 1000)
+    out[#out + 1] = 1
+    out[#out + 1] = ARGV[1]
+  else
+    out[#out + 1] = redis.call('HINCRBY', key, 'count', 1)
+    out[#out + 1] = w[1]
+  end
 end
-return {redis.call('HINCRBY', KEYS[1], 'count', 1), w[1]}
+return out
+"""
+
+# KEYS: the counters; ARGV: now, then each counter's period. Takes one attempt back off each running window.
+_REFUND: Final = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local w = redis.call('HMGET', key, 'start', 'count')
+  if w[1] and now < tonumber(w[1]) + tonumber(ARGV[i + 1]) and tonumber(w[2]) > 0 then
+    redis.call('HINCRBY', key, 'count', -1)
+  end
+end
+return 1
 """
 
 
@@ -285,10 +305,28 @@ class RedisRateLimiter(_RedisStore):
     def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__(client, prefix=prefix)
         self._hit = client.register_script(_HIT)
+        self._refund = client.register_script(_REFUND)
 
-    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
-        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
+        (count,) = await self.hit_all([Hit(key, limit, period)], now=now)
+        return count
+
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+        """One script over every counter; see :meth:`service.stores.base.RateLimiter.hit_all`."""
         async with _translate():
-            count, start = await self._hit(keys=[f"{self._prefix}login:{key}"], args=[repr(now), period])
-        if int(count) > limit:
-            raise RateLimited(max(1, math.ceil(float(_text(start)) + period - now)))
+            flat = await self._hit(keys=self._keys(hits), args=[repr(now), *(hit.period for hit in hits)])
+        windows = [
+            (float(_text(start)) + hit.period, int(count))
+            for hit, count, start in zip(hits, flat[0::2], flat[1::2], strict=True)
+        ]
+        refuse_past_limits(hits, windows, now=now)
+        return tuple(count for _, count in windows)
+
+    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
+        """Take one attempt back off each counter's running window; never below zero."""
+        async with _translate():
+            await self._refund(keys=self._keys(hits), args=[repr(now), *(hit.period for hit in hits)])
+
+    def _keys(self, hits: Sequence[Hit]) -> list[str]:
+        return [f"{self._prefix}login:{hit.key}" for hit in hits]

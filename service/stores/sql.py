@@ -19,8 +19,7 @@ anything else to :class:`StoreUnavailable` (or a domain error).
 
 from __future__ import annotations
 
-import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -53,8 +52,8 @@ from service.private_files import create_owner_only
 from service.stores.base import (
     ADMIN_ROLE,
     ActorNotAdmin,
+    Hit,
     LastAdmin,
-    RateLimited,
     Rotation,
     SessionGenerationChanged,
     SessionRecord,
@@ -65,6 +64,7 @@ from service.stores.base import (
     UserExists,
     UserNotFound,
     UserRecord,
+    refuse_past_limits,
 )
 
 __all__ = [
@@ -103,6 +103,7 @@ sessions: Final = Table(
     Column("revoked_at", Float, nullable=True),
     Column("revoke_reason", String(32), nullable=True),
     Index("ix_tokenbench_refresh_sessions_username", "username"),
+    Index("ix_tokenbench_refresh_sessions_expires_at", "expires_at"),
 )
 
 session_generations: Final = Table(
@@ -120,13 +121,23 @@ is where the check and the bump must be atomic.
 
 ADMIN_WRITE_LOCK: Final = 0x746F6B656E62  # "tokenb": the PostgreSQL advisory lock of admin writes
 
-login_attempts: Final = Table(
-    "tokenbench_login_attempts",
+login_windows: Final = Table(
+    "tokenbench_login_windows",
     metadata,
-    Column("key", String(512), primary_key=True),
+    Column("key", String(64), primary_key=True),
     Column("window_start", Float, nullable=False),
+    Column("window_end", Float, nullable=False),
     Column("count", Integer, nullable=False),
+    Index("ix_tokenbench_login_windows_window_end", "window_end"),
 )
+"""Login attempt counters, one row per key and running window. Ended windows are deleted through the
+``window_end`` index, so the table holds the windows still running, however many keys a flood invents."""
+
+_RETIRED_TABLES: Final = ("tokenbench_login_attempts",)
+"""Tables of earlier versions that :func:`create_schema` drops (counters only: losing them resets limits)."""
+
+PURGE_INTERVAL: Final = 1.0
+"""Seconds between two purges of ended windows by one limiter (each purge is one indexed range delete)."""
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 SQLITE_CONNECTIONS: Final = 1
@@ -160,9 +171,21 @@ def _sqlite_on_begin(conn: SyncConnection) -> None:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet (idempotent)."""
+    """Create the tables and indexes that do not exist yet and drop retired tables (idempotent).
+
+    ``create_all`` skips a table that exists, indexes included, so an index added to an existing table
+    (the sessions' ``expires_at``, which the purge searches) is created here on its own.
+    """
     async with _translate(), engine.begin() as conn:
+        for name in _RETIRED_TABLES:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_create_missing_indexes)
+
+
+def _create_missing_indexes(conn: SyncConnection) -> None:
+    for index in sessions.indexes:
+        index.create(conn, checkfirst=True)
 
 
 DATA_EXCEPTION_CLASS: Final = "22"
@@ -449,9 +472,9 @@ class SqlSessionStore(_SqlStore):
         )
 
     async def purge(self, *, now: float) -> int:
-        """Delete families that expired before ``now``."""
+        """Delete families that expired before ``now`` (a range search of the ``expires_at`` index)."""
         async with self._begin() as conn:
-            result = await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+            result = await conn.execute(session_purge_statement(now))
         return int(result.rowcount)
 
     async def _row(self, family: str) -> Any:
@@ -469,25 +492,67 @@ class SqlSessionStore(_SqlStore):
 
 
 class SqlRateLimiter(_SqlStore):
-    """Fixed-window counters in ``tokenbench_login_attempts``: one upsert per attempt."""
+    """Fixed-window counters in ``tokenbench_login_windows``: one upsert per attempt."""
 
-    async def hit(self, key: str, *, limit: int, period: int, now: float) -> None:
-        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds."""
-        stmt = self._insert(login_attempts).values(key=key, window_start=now, count=1)
-        expired = stmt.excluded.window_start >= login_attempts.c.window_start + period
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[login_attempts.c.key],
-            set_={
-                "window_start": _case(expired, stmt.excluded.window_start, login_attempts.c.window_start),
-                "count": _case(expired, 1, login_attempts.c.count + 1),
-            },
-        ).returning(login_attempts.c.window_start, login_attempts.c.count)
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._next_purge = 0.0
+
+    async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
+        """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
+        (count,) = await self.hit_all([Hit(key, limit, period)], now=now)
+        return count
+
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+        """One upsert per counter, all in one transaction; see :meth:`RateLimiter.hit_all`."""
+        windows: list[tuple[float, int]] = []
         async with self._begin() as conn:
-            window_start, count = (await conn.execute(stmt)).one()
-            if count == 1:  # a fresh window: drop windows of other keys that ended long ago
-                await conn.execute(delete(login_attempts).where(login_attempts.c.window_start < now - 86400))
-        if count > limit:
-            raise RateLimited(max(1, math.ceil(window_start + period - now)))
+            for hit in hits:
+                end, count = (await conn.execute(self._upsert(hit, now))).one()
+                windows.append((float(end), int(count)))
+            if now >= self._next_purge:
+                self._next_purge = now + PURGE_INTERVAL
+                await conn.execute(purge_statement(now))
+        refuse_past_limits(hits, windows, now=now)
+        return tuple(count for _, count in windows)
+
+    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
+        """Take one attempt back off each counter's running window; never below zero."""
+        async with self._begin() as conn:
+            for hit in hits:
+                await conn.execute(
+                    update(login_windows)
+                    .where(
+                        login_windows.c.key == hit.key,
+                        login_windows.c.window_end > now,
+                        login_windows.c.count > 0,
+                    )
+                    .values(count=login_windows.c.count - 1)
+                )
+
+    def _upsert(self, hit: Hit, now: float) -> Any:
+        stmt = self._insert(login_windows).values(
+            key=hit.key, window_start=now, window_end=now + hit.period, count=1
+        )
+        ended = stmt.excluded.window_start >= login_windows.c.window_end
+        return stmt.on_conflict_do_update(
+            index_elements=[login_windows.c.key],
+            set_={
+                "window_start": _case(ended, stmt.excluded.window_start, login_windows.c.window_start),
+                "window_end": _case(ended, stmt.excluded.window_end, login_windows.c.window_end),
+                "count": _case(ended, 1, login_windows.c.count + 1),
+            },
+        ).returning(login_windows.c.window_end, login_windows.c.count)
+
+
+def session_purge_statement(now: float) -> Any:
+    """``DELETE`` the refresh families that expired before ``now``."""
+    return delete(sessions).where(sessions.c.expires_at < now)
+
+
+def purge_statement(now: float) -> Any:
+    """``DELETE`` the windows that ended before ``now`` (a range scan of the ``window_end`` index)."""
+    return delete(login_windows).where(login_windows.c.window_end < now)
 
 
 def _case(condition: Any, then: Any, otherwise: Any) -> Any:

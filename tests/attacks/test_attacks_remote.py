@@ -108,6 +108,7 @@ def test_attacks_against_a_running_service_get_nowhere(served_es256: Served) -> 
         "the HTTP client refuses to send it",  # an empty bearer token, a newline in the header (h11)
         "needs the service's database (run in-process, without --url)",  # the account-layer rows
         "needs the service's refresh lifetimes and its clock (run in-process)",  # the session's maximum age
+        "needs an in-process deployment: the attacker speaks from many addresses",  # the login rows
     }
     statuses = {
         attack.id: cell_status(report.cell(attack, FormatName.JWT_ES256)) for attack in report.attacks

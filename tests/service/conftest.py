@@ -68,6 +68,8 @@ def settings(tmp_path: Path, format_name: FormatName, policy: ClaimPolicy) -> Se
         issuer=policy.issuer,
         audience=policy.audience,
         login_rate_limit=RateLimit(count=1000, period=60),
+        login_address_rate_limit=RateLimit(count=1000, period=60),
+        login_account_rate_limit=RateLimit(count=1000, period=60),
         argon2=CHEAP_ARGON2,
     )
 

@@ -28,6 +28,9 @@ def test_defaults_are_those_of_the_design() -> None:
     assert settings.refresh_grace == 10
     assert settings.session_max_age == 30 * 24 * 3600
     assert settings.login_rate_limit == RateLimit(count=10, period=60)
+    assert settings.login_address_rate_limit == RateLimit(count=30, period=60)
+    assert settings.login_account_rate_limit == RateLimit(count=100, period=3600)
+    assert settings.argon2_queue == 8
     assert (settings.issuer, settings.audience) == (None, None)
     assert settings.cookie_secure is True
 
@@ -46,6 +49,9 @@ def test_every_variable_is_read() -> None:
             "TOKENBENCH_REFRESH_GRACE": "0",
             "TOKENBENCH_SESSION_MAX_AGE": "86400",
             "TOKENBENCH_LOGIN_RATE_LIMIT": "5/second",
+            "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "20/hour",
+            "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "50/day",
+            "TOKENBENCH_ARGON2_QUEUE": "0",
             "TOKENBENCH_ISSUER": "https://auth.example",
             "TOKENBENCH_AUDIENCE": "api.example",
             "TOKENBENCH_COOKIE_SECURE": "true",
@@ -69,6 +75,9 @@ def test_every_variable_is_read() -> None:
     )
     assert settings.session_max_age == 86400
     assert settings.login_rate_limit == RateLimit(count=5, period=1)
+    assert settings.login_address_rate_limit == RateLimit(count=20, period=3600)
+    assert settings.login_account_rate_limit == RateLimit(count=50, period=86400)
+    assert settings.argon2_queue == 0
     assert settings.policy.issuer == "https://auth.example"
     assert settings.policy.audience == "api.example"
     assert (settings.argon2.time_cost, settings.argon2.memory_cost, settings.argon2.parallelism) == (
@@ -93,6 +102,8 @@ def test_secrets_never_show_in_repr() -> None:
 
 def test_rate_limit_off_disables_it() -> None:
     assert Settings.from_env({"TOKENBENCH_LOGIN_RATE_LIMIT": "off"}).login_rate_limit is None
+    assert Settings.from_env({"TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "OFF"}).login_address_rate_limit is None
+    assert Settings.from_env({"TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "off"}).login_account_rate_limit is None
 
 
 BAD_VALUES = [
@@ -124,6 +135,13 @@ BAD_VALUES = [
     ("TOKENBENCH_SESSION_MAX_AGE", "3600"),  # under the default TOKENBENCH_REFRESH_TTL of 7 days
     ("TOKENBENCH_SESSION_MAX_AGE", "30d"),
     ("TOKENBENCH_SESSION_MAX_AGE", "9999999999"),
+    ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "30"),
+    ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "0/minute"),
+    ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "100/week"),
+    ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "-1/hour"),
+    ("TOKENBENCH_ARGON2_QUEUE", "-1"),
+    ("TOKENBENCH_ARGON2_QUEUE", "10001"),
+    ("TOKENBENCH_ARGON2_QUEUE", "many"),
     ("TOKENBENCH_COOKIE_SECURE", "maybe"),
     ("TOKENBENCH_ARGON2_TIME_COST", "0"),
     ("TOKENBENCH_ARGON2_MEMORY_COST", "4"),
@@ -175,6 +193,8 @@ PRODUCTION = {
         ("TOKENBENCH_LOGIN_RATE_LIMIT", "off"),
         ("TOKENBENCH_ISSUER", ""),
         ("TOKENBENCH_AUDIENCE", " "),
+        ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "off"),
+        ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "off"),
     ],
 )
 def test_production_refuses_development_conveniences(variable: str, value: str) -> None:

@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 
 from service.stores import (
     ActorNotAdmin,
+    Hit,
     LastAdmin,
     RateLimited,
     SessionGenerationChanged,
@@ -36,8 +38,12 @@ from service.stores.sql import (
     SqlUserStore,
     create_engine,
     create_schema,
+    login_windows,
     metadata,
+    purge_statement,
     session_generations,
+    session_purge_statement,
+    sessions,
 )
 
 NOW = 1_800_000_000.0
@@ -64,6 +70,7 @@ async def sql_stores(url: str) -> AsyncIterator[dict[str, Any]]:
             "users": SqlUserStore(engine),
             "sessions": SqlSessionStore(engine),
             "limiter": SqlRateLimiter(engine),
+            "engine": engine,
         }
     finally:
         await engine.dispose()
@@ -358,7 +365,7 @@ def test_rate_limiter_counts_per_key_and_window(session_backend: Backend) -> Non
     async def body(stores: dict[str, Any]) -> None:
         limiter = stores["limiter"]
         for i in range(3):
-            await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + i)
+            assert await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + i) == i + 1
         with pytest.raises(RateLimited) as excinfo:
             await limiter.hit("alice|10.0.0.1", limit=3, period=60, now=NOW + 20)
         assert excinfo.value.retry_after == 40
@@ -374,10 +381,118 @@ def test_rate_limiter_has_no_lost_updates_under_concurrency(session_backend: Bac
         results = await asyncio.gather(
             *(limiter.hit("k", limit=10, period=60, now=NOW) for _ in range(25)), return_exceptions=True
         )
-        assert sum(1 for r in results if r is None) == 10
+        assert sorted(r for r in results if isinstance(r, int)) == list(range(1, 11))
         assert sum(1 for r in results if isinstance(r, RateLimited)) == 15
 
     run(session_backend, body)
+
+
+def test_rate_limiter_refund_takes_one_attempt_back_within_the_window(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        await limiter.refund([Hit("never-hit", 1, 60)], now=NOW)  # nothing to take back: no error, no row
+        for _ in range(2):
+            await limiter.hit("k", limit=2, period=60, now=NOW)
+        await limiter.refund([Hit("k", 1, 60)], now=NOW + 1)
+        await limiter.hit("k", limit=2, period=60, now=NOW + 2)  # 2 again: still allowed
+        with pytest.raises(RateLimited):
+            await limiter.hit("k", limit=2, period=60, now=NOW + 3)
+        for _ in range(5):  # never below zero
+            await limiter.refund([Hit("k2", 1, 60)], now=NOW)
+        await limiter.hit("k2", limit=1, period=60, now=NOW)
+        with pytest.raises(RateLimited):
+            await limiter.hit("k2", limit=1, period=60, now=NOW)
+        await limiter.refund([Hit("k", 1, 60)], now=NOW + 60)  # the window has ended: nothing to take back
+        await limiter.hit("k", limit=1, period=60, now=NOW + 60)
+
+    run(session_backend, body)
+
+
+def test_rate_limiter_counts_every_counter_in_one_step_and_names_those_past_their_limit(
+    session_backend: Backend,
+) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        hits = [Hit("address", 2, 60), Hit("account", 5, 3600), Hit("pair", 1, 60)]
+        assert await limiter.hit_all(hits, now=NOW) == (1, 1, 1)
+        with pytest.raises(RateLimited) as excinfo:
+            await limiter.hit_all(hits, now=NOW + 10)
+        assert excinfo.value.keys == ("pair",)
+        assert excinfo.value.retry_after == 50
+        with pytest.raises(RateLimited) as excinfo:
+            await limiter.hit_all(hits, now=NOW + 20)
+        assert excinfo.value.keys == ("address", "pair")
+        assert excinfo.value.retry_after == 40
+        assert await limiter.hit("account", limit=5, period=3600, now=NOW + 30) == 4  # every step counted
+        await limiter.refund(hits[:2], now=NOW + 40)
+        assert await limiter.hit("account", limit=5, period=3600, now=NOW + 50) == 4
+
+    run(session_backend, body)
+
+
+def test_sql_rate_limiter_keeps_only_running_windows_under_a_flood_of_new_keys(user_backend: Backend) -> None:
+    """Every flood key gets a row; once its window ends, the next hits delete it (the table stays bounded)."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        for second in range(5):
+            for i in range(50):
+                await limiter.hit(f"flood-{second}-{i}", limit=5, period=2, now=NOW + second)
+        async with stores["engine"].connect() as conn:
+            rows = (await conn.execute(select(func.count()).select_from(login_windows))).scalar_one()
+        assert rows <= 3 * 50  # the windows of the last two seconds, and those ending right now
+
+    run(user_backend, body)
+
+
+@pytest.mark.parametrize(
+    ("statement", "index"),
+    [
+        (purge_statement, "ix_tokenbench_login_windows_window_end"),
+        (session_purge_statement, "ix_tokenbench_refresh_sessions_expires_at"),
+    ],
+    ids=["login windows", "refresh sessions"],
+)
+def test_sql_purges_search_an_index(user_backend: Backend, statement: Any, index: str) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        engine = stores["engine"]
+        sql = str(statement(NOW).compile(engine, compile_kwargs={"literal_binds": True}))
+        async with engine.connect() as conn:
+            if user_backend.name == "sqlite":
+                plan = " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+                assert f"USING INDEX {index}" in plan, plan
+            else:
+                await conn.exec_driver_sql("SET enable_seqscan = off")
+                plan = " ".join(str(r[0]) for r in await conn.exec_driver_sql(f"EXPLAIN {sql}"))
+                assert index in plan, plan
+
+    run(user_backend, body)
+
+
+def test_a_database_of_an_earlier_version_gains_the_new_indexes_and_drops_the_old_counters(
+    tmp_path: Path,
+) -> None:
+    """The sessions table existed without the expires_at index, the counters in tokenbench_login_attempts."""
+
+    async def main() -> set[str]:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(sessions.create)
+                await conn.exec_driver_sql("DROP INDEX ix_tokenbench_refresh_sessions_expires_at")
+                await conn.exec_driver_sql("CREATE TABLE tokenbench_login_attempts (key TEXT PRIMARY KEY)")
+            await create_schema(engine)
+            await create_schema(engine)  # idempotent
+            async with engine.connect() as conn:
+                rows = await conn.exec_driver_sql("SELECT type, name FROM sqlite_master")
+                return {f"{kind} {name}" for kind, name in rows}
+        finally:
+            await engine.dispose()
+
+    schema = asyncio.run(main())
+    assert "index ix_tokenbench_refresh_sessions_expires_at" in schema
+    assert "index ix_tokenbench_login_windows_window_end" in schema
+    assert "table tokenbench_login_attempts" not in schema
 
 
 # --- outages ---------------------------------------------------------------------------------------

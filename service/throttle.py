@@ -1,0 +1,175 @@
+"""Login throttling: three fixed-window counters, all checked before any argon2 work.
+
+========================  ===================================  ==============================  ===========
+setting                   counts                               key                             default
+========================  ===================================  ==============================  ===========
+``LOGIN_RATE_LIMIT``      every attempt                        user name and address           10/minute
+``LOGIN_ADDRESS_...``     attempts that did not succeed        address                         30/minute
+``LOGIN_ACCOUNT_...``     attempts that did not succeed        user name                       100/hour
+========================  ===================================  ==============================  ===========
+
+* The **address** is the peer's: an IPv4 address as is, an IPv6 address by its /64 (one subscriber or
+  host usually holds a whole /64, so counting single IPv6 addresses would count nothing), an IPv4-mapped
+  IPv6 address (``::ffff:192.0.2.1``) as the IPv4 address it carries. A peer that is not an IP address
+  (a Unix socket, a test client) is its own key.
+* The **user name** is case-folded, and counted whether or not the user exists: a limit that only
+  existing users could reach would tell an attacker which names exist.
+* "Did not succeed": each attempt is counted when it starts and, when the password matched, taken back
+  again (:meth:`LoginAttempt.succeeded`). Counting first keeps concurrent guesses from all slipping past
+  the check before any of them failed; taking successes back keeps an office behind one NAT address, or a
+  user who logs in on many devices, from being limited by their own successful logins.
+* The per-account limit lets anyone who knows a user name lock that user out of password logins for the
+  rest of the window, at the price of the limit's worth of requests per window (``docs/design.md``).
+
+Keys are fixed-size digests (a case-folded name can be three times as long as the name) with a prefix per
+counter, so the counters never share a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+from dataclasses import dataclass
+from typing import Any, Final
+
+from service.settings import RateLimit, Settings
+from service.stores.base import Hit, RateLimited, RateLimiter
+
+__all__ = ["MAX_REMEMBERED_REFUSALS", "LoginAttempt", "LoginThrottle", "address_group"]
+
+IPV6_GROUP_PREFIX: Final = 64
+MAX_REMEMBERED_REFUSALS: Final = 10_000
+
+
+def address_group(host: str | None) -> str:
+    """The address a limit counts: IPv4 as is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4."""
+    if not host:
+        return "-"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_GROUP_PREFIX), strict=False))
+    return str(address)
+
+
+def _hit(key: str, limit: RateLimit | None) -> Hit | None:
+    return None if limit is None else Hit(key, limit.count, limit.period)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def pair_key(username: str, address: str) -> str:
+    """The per user name and address counter's key."""
+    return _digest(f"{username.casefold()}|{address}")
+
+
+def address_key(address: str) -> str:
+    """The per address counter's key."""
+    return "a:" + _digest(address)
+
+
+def account_key(username: str) -> str:
+    """The per account (user name) counter's key."""
+    return "u:" + _digest(username.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """A counted login attempt; :meth:`succeeded` takes it back off the counters that count failures.
+
+    :meth:`priority` is the current count of unsuccessful attempts of the attempt's address, as this
+    process last saw it (0 when the per-address limit is off): the argon2 queue serves the attempts of
+    addresses with fewer first, asking again at every decision, so a flood's early requests fall behind as
+    their addresses keep failing (:meth:`service.passwords.PasswordHasher.verify`).
+    """
+
+    throttle: LoginThrottle
+    refundable: tuple[Hit, ...]
+    now: float
+    address: str | None = None
+
+    def priority(self) -> int:
+        """The address's unsuccessful attempts in its current window, as last seen here."""
+        return 0 if self.address is None else self.throttle.failures_of(self.address)
+
+    async def succeeded(self) -> None:
+        """The password matched: this attempt no longer counts against the address and the account."""
+        if self.refundable:
+            await self.throttle.limiter.refund(self.refundable, now=self.now)
+        if self.address is not None:
+            self.throttle.seen(self.address, self.throttle.failures_of(self.address) - 1)
+
+
+class LoginThrottle:
+    """The login limits of one app: counters shared in the store, and what this process has seen of them.
+
+    Each attempt is counted on every limit in one store round trip (:meth:`RateLimiter.hit_all`). A refusal
+    is remembered (per counter, until its window ends) so that a flood from a refused address, or against
+    a refused account, costs no store round trip: each refused request is answered from memory.
+    Remembering can only refuse, never admit: the store still decides every attempt that is not refused
+    here. The latest count seen per address ranks the argon2 queue. Both maps hold at most
+    :data:`MAX_REMEMBERED_REFUSALS` entries (the oldest tenth goes first).
+    """
+
+    def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
+        self._settings = settings
+        self.limiter = limiter
+        self._refused: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+
+    async def begin(self, *, username: str, host: str | None, now: float) -> LoginAttempt:
+        """Count the attempt on every limit that is on; raise :class:`RateLimited` if any is past it."""
+        settings = self._settings
+        address = address_group(host)
+        by_address = _hit(address_key(address), settings.login_address_rate_limit)
+        by_account = _hit(account_key(username), settings.login_account_rate_limit)
+        by_pair = _hit(pair_key(username, address), settings.login_rate_limit)
+        hits = [hit for hit in (by_address, by_account, by_pair) if hit is not None]
+        for hit in hits:
+            self._refuse_if_remembered(hit.key, now)
+        if by_address is not None:  # rank the address by this attempt already, before the store answers
+            self.seen(by_address.key, self.failures_of(by_address.key) + 1)
+        try:
+            counts = await self.limiter.hit_all(hits, now=now) if hits else ()
+        except RateLimited as refused:
+            for key in refused.keys:
+                _bounded_set(self._refused, key, now + refused.retry_after)
+            if by_address is not None and by_address.key in refused.keys:
+                self.seen(by_address.key, by_address.limit + 1)
+            raise
+        if by_address is not None:
+            self.seen(by_address.key, counts[0])
+        refundable = tuple(hit for hit in (by_address, by_account) if hit is not None)
+        return LoginAttempt(self, refundable, now, None if by_address is None else by_address.key)
+
+    def failures_of(self, address: str) -> int:
+        """The latest count of unsuccessful attempts this process saw for an address counter."""
+        return self._failures.get(address, 0)
+
+    def seen(self, address: str, count: int) -> None:
+        """Record the latest count of an address counter."""
+        _bounded_set(self._failures, address, max(0, count))
+
+    def _refuse_if_remembered(self, key: str, now: float) -> None:
+        until = self._refused.get(key)
+        if until is None:
+            return
+        if now < until:
+            raise RateLimited(max(1, math.ceil(until - now)))
+        del self._refused[key]
+
+
+def _bounded_set(mapping: dict[str, Any], key: str, value: Any) -> None:
+    """``mapping[key] = value``, first dropping the oldest tenth when the map is full."""
+    if key not in mapping and len(mapping) >= MAX_REMEMBERED_REFUSALS:
+        for stale in list(mapping)[: MAX_REMEMBERED_REFUSALS // 10]:
+            del mapping[stale]
+    mapping.pop(key, None)
+    mapping[key] = value
