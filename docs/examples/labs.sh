@@ -5,8 +5,8 @@
 #     ALICE_PASSWORD=... docs/examples/labs.sh LAB [http://127.0.0.1:8000]
 #
 # LAB is alg-none, replay, tamper-local, rotate-before, rotate-after or read-jwt. rotate-before and
-# rotate-after share their files in $LAB_DIR (default var/labs) and need a restart of the service between
-# them. Needs curl and jq (and make install). Prints each command, then its output.
+# rotate-after share their files in $LAB_DIR (default var/labs); between them the running service re-reads
+# its key directory (TOKENBENCH_KEYS_RELOAD seconds, 10 by default): no restart. Needs curl and jq (and make install). Prints each command, then its output.
 # tests/service/test_docs_labs.py runs every lab against `tokenbench serve` on the format it names.
 set -euo pipefail
 
@@ -62,7 +62,7 @@ rotate-before)
   run "login > old-token.txt"
   show ".venv/bin/tokenbench inspect \$(cat old-token.txt) | grep '^key id'"
   run "FORMAT=\$(curl -s \$BASE/health | jq -r .format)"
-  show ".venv/bin/tokenbench keys rotate --format \$FORMAT"
+  show ".venv/bin/tokenbench keys rotate --format \$FORMAT --activate-after 0"
   show ".venv/bin/tokenbench keys list --format \$FORMAT | cut -f3"
   ;;
 rotate-after)
