@@ -37,7 +37,7 @@ __all__ = ["HttpRequest", "LoadResult", "LoadSpec", "run_load", "wrk_path"]
 Tool = Literal["wrk", "python"]
 Scenario = Literal["fixed", "refresh-chain"]
 
-_COOKIE: Final = b"refresh_token="
+_COOKIE: Final = b"refresh_token="  # plain http (TOKENBENCH_COOKIE_SECURE=false, as benchmarks/run.py serves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,9 +232,10 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, byte
 
 def _refresh_cookie(head: bytes) -> bytes | None:
     for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"set-cookie:") and _COOKIE in line:
+        if line.lower().startswith(b"set-cookie:"):
             value = line.split(b":", 1)[1].strip().split(b";", 1)[0]
-            return value if value != _COOKIE else None
+            if value.startswith(_COOKIE):  # not __Host-refresh_token: the servers run on plain http
+                return value if value != _COOKIE else None
     return None
 
 

@@ -30,7 +30,17 @@ from formats.errors import (
     TokenWrongKind,
 )
 
-__all__ = ["JWT_TYP", "JwtFormat", "header_segment", "jwk_bytes", "jwk_thumbprint", "jws_label", "parse_jwk"]
+__all__ = [
+    "JWT_TYP",
+    "THUMBPRINT_MEMBERS",
+    "JwtFormat",
+    "header_segment",
+    "jwk_bytes",
+    "jwk_thumbprint",
+    "jws_label",
+    "parse_jwk",
+    "thumbprint_of",
+]
 
 JWT_TYP: Final = {Kind.ACCESS: "at+jwt", Kind.REFRESH: "rt+jwt"}
 _KIND_OF_TYP: Final = {typ: kind for kind, typ in JWT_TYP.items()}
@@ -164,7 +174,41 @@ def parse_jwk(text: str, *, source: str, kty: str, alg: str, fix: str) -> tuple[
         raise KeyConfigError(f"{source}: JWK alg is {jwk.get('alg')!r}, this format needs {alg!r}; {fix}")
     if "kid" not in jwk:
         raise KeyConfigError(f"{source}: JWK has no kid; add one or {fix}")
-    return check_kid(jwk["kid"], source=source), jwk
+    kid = check_kid(jwk["kid"], source=source)
+    _check_kid_is_thumbprint(jwk, kid, source=source, fix=fix)
+    return kid, jwk
+
+
+THUMBPRINT_MEMBERS: Final = {
+    "EC": ("crv", "kty", "x", "y"),
+    "OKP": ("crv", "kty", "x"),
+    "RSA": ("e", "kty", "n"),
+    "oct": ("k", "kty"),
+}
+"""The required members of each key type (RFC 7638 §3.2, RFC 8037 §2), the only ones a thumbprint covers."""
+
+
+def thumbprint_of(jwk: Mapping[str, Any]) -> str | None:
+    """The RFC 7638 thumbprint of ``jwk``; None when a required member is missing or not a string."""
+    members = {name: jwk.get(name) for name in THUMBPRINT_MEMBERS.get(str(jwk.get("kty")), ())}
+    if not members or not all(isinstance(value, str) for value in members.values()):
+        return None
+    return jwk_thumbprint({name: str(value) for name, value in members.items()})
+
+
+def _check_kid_is_thumbprint(jwk: dict[str, Any], kid: str, *, source: str, fix: str) -> None:
+    """Refuse a ``kid`` that is not the key's RFC 7638 thumbprint, as ``tokenbench keys generate`` writes it.
+
+    A kid derived from the key names that key and no other: two different keys can never share a kid in
+    a ring, a rotation, or a verifier's cache of the published JWKS, and anyone can recompute it. A JWK
+    whose required members are missing is left to the format, which refuses it with the member's name.
+    """
+    expected = thumbprint_of(jwk)
+    if expected is not None and kid != expected:
+        raise KeyConfigError(
+            f"{source}: JWK kid {kid!r} is not the key's RFC 7638 thumbprint; "
+            f'set "kid" to "{expected}" (and re-issue tokens signed under the old kid) or {fix}'
+        )
 
 
 def jwk_bytes(jwk: dict[str, Any], member: str, *, source: str, fix: str) -> bytes:

@@ -34,12 +34,19 @@ from service.stores import Stores, UserExists, UserNotFound, UserRecord
 
 __all__ = ["USERNAME_PATTERN", "Accounts", "validate_password", "validate_username"]
 
-USERNAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+USERNAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}(?![\s\S])"
+"""1-64 characters, the first a letter or digit. It ends with "no character follows" rather than ``$``,
+which also matches before a final newline (``"alice\n"`` passed): the lookahead means the end of the
+string in Python (msgspec, :func:`validate_username`) and in the ECMAScript regex of the OpenAPI schema."""
 _USERNAME: Final = re.compile(USERNAME_PATTERN)
 
 
 def validate_username(username: str) -> str:
-    """The name itself if usable, else InvalidRequest (the admin routes and the CLI use this one rule)."""
+    """The name itself if usable, else InvalidRequest (the admin routes and the CLI use this one rule).
+
+    Every name that enters (the login body, an admin path, the CLI) is checked with this rule before any
+    store sees it, so a NUL byte, a control character or an overlong name is a 400, not a database error.
+    """
     if _USERNAME.match(username) is None:
         raise InvalidRequest("user name must be 1-64 of A-Z a-z 0-9 _ . @ - and start with a letter or digit")
     return username
@@ -82,17 +89,28 @@ class Accounts:
         self, username: str, role: Role, *, actor: str | None = None
     ) -> tuple[UserRecord, int]:
         """Give ``username`` the role ``role`` and revoke its sessions (always: also the retry's way)."""
+        validate_username(username)
         record = await self.stores.users.set_role(username, role.value, actor=actor)
         return record, await self._revoke(username)
 
     async def set_password(self, username: str, password: str) -> int:
         """Replace the password and revoke every session; returns how many were live."""
+        validate_username(username)
         password_hash = await self.hasher.hash(validate_password(password))
         await self.stores.users.set_password_hash(username, password_hash)
         return await self._revoke(username)
 
     async def delete(self, username: str, *, actor: str | None = None) -> int:
-        """Remove the user and revoke its sessions; a retry after a half-done delete still revokes."""
+        """Remove the user and revoke its sessions; a retry after a half-done delete still revokes.
+
+        A name the rule refuses is still deleted when such a user exists (one stored before the rule was
+        as strict, e.g. with a final newline), so an operator can remove it.
+        """
+        try:
+            validate_username(username)
+        except InvalidRequest:
+            if await self.stores.users.get(username) is None:
+                raise
         try:
             await self.stores.users.delete(username, actor=actor)
         except UserNotFound:

@@ -18,8 +18,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from formats import Clock, TokenFormat
 from formats.claims import utc_now
@@ -31,7 +29,8 @@ from service.errors import exception_handlers
 from service.keyring import KeyReloader, load_format
 from service.migration import SeenReporter, load_accepted
 from service.passwords import PasswordHasher
-from service.routes import admin, auth, health, me, page, well_known
+from service.request import StrictJsonRequest
+from service.routes import admin, auth, health, me, page, schema, well_known
 from service.services import Services
 from service.settings import Settings
 from service.stores import Stores, open_stores
@@ -126,22 +125,8 @@ def create_app(
         on_startup=[start_stores],
         on_shutdown=[shut_down],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=OpenAPIConfig(
-            title="tokenbench",
-            version=_version(),
-            description=f"One authentication service on JWT and PASETO v4; this instance: {fmt.name.value}.",
-            path="/schema",
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(
-                        type="http",
-                        scheme="bearer",
-                        bearer_format=fmt.name.value,
-                        description=f"An access token from POST /auth/login ({fmt.name.value}).",
-                    )
-                }
-            ),
-        ),
+        request_class=StrictJsonRequest,
+        openapi_config=schema.openapi_config(fmt, version=_version()),
         logging_config=None,  # the tokenbench logger is configured by the process (app_from_env, CLI)
     )
 

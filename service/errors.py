@@ -6,6 +6,9 @@ Every error body is ``{"status_code", "detail", "code"}``; ``code`` is stable an
 status   code                                        ``WWW-Authenticate``
 =======  ==========================================  ==================================================
 400      ``invalid_request``                         -
+400      ``duplicate_key`` (a JSON key twice)        -
+400      ``invalid_request`` (a value the database  -
+         refuses: NUL byte, surrogate, too long)
 401      ``missing_credentials``                     ``Bearer``
 401      ``token_*`` of :mod:`formats.errors`          ``Bearer error="invalid_token"``
 401      ``token_revoked`` (store: revoked, reused)  ``Bearer error="invalid_token"``
@@ -50,6 +53,7 @@ from service.stores.base import (
     RateLimited,
     SessionReused,
     SessionRevoked,
+    StoreRejected,
     StoreUnavailable,
     UserExists,
     UserNotFound,
@@ -212,6 +216,12 @@ def _store_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Er
     )
 
 
+def _store_rejected(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    # The request's fault, not an outage: no warning in the log (a NUL byte in a name used to read as one).
+    logger.debug("store refused a value: %s", exc)
+    return error_response(400, "the request holds a value the database cannot store", "invalid_request")
+
+
 def _user_exists(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     return error_response(409, f"user {exc} already exists", "user_exists")
 
@@ -275,6 +285,7 @@ exception_handlers: Final[ExceptionHandlersMap] = {
     RateLimited: _rate_limited,
     HasherBusy: _hasher_busy,
     StoreUnavailable: _store_unavailable,
+    StoreRejected: _store_rejected,
     UserExists: _user_exists,
     UserNotFound: _user_not_found,
     ActorNotAdmin: _actor_not_admin,

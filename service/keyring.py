@@ -1,13 +1,13 @@
 """The token format of a deployment, with its key ring read from ``TOKENBENCH_KEYS_DIR`` and kept current.
 
 ``development`` writes a first key when the ring is empty (and says so); ``production`` refuses to start
-without one. Unusable key files are refused at start-up in both, with the message :mod:`formats` gives (it
-names the file and the fix).
+without one, and refuses key files that group or others can read. Unusable key files are refused at
+start-up in both, with the message :mod:`formats` gives (it names the file and the fix).
 
 A running process re-reads the directory every ``TOKENBENCH_KEYS_RELOAD`` seconds (:class:`KeyReloader`,
 a background task of the app, never a look on the request path): a stat of each key file, and a parse only
-when something changed. A new file that does not load is logged once and ignored; the running ring keeps
-serving until the directory is fixed.
+when something changed. A new file that does not load (in production: also one others can read) is logged
+once and ignored; the running ring keeps serving until the directory is fixed.
 """
 
 from __future__ import annotations
@@ -24,9 +24,17 @@ from formats.keys import (
     list_key_files,
     refuse_shared_key_material,
 )
+from service.private_files import readable_by_others, refusal
 from service.settings import Environment, Settings
 
-__all__ = ["ACTIVATION_MARGIN", "KeyReloader", "default_activation_delay", "ensure_keys", "load_format"]
+__all__ = [
+    "ACTIVATION_MARGIN",
+    "KeyReloader",
+    "check_key_file_modes",
+    "default_activation_delay",
+    "ensure_keys",
+    "load_format",
+]
 
 logger = logging.getLogger("tokenbench")
 
@@ -63,9 +71,19 @@ def ensure_keys(settings: Settings) -> None:
     )
 
 
+def check_key_file_modes(settings: Settings) -> None:
+    """In production, refuse key files that group or others can read (naming them and the ``chmod``)."""
+    if settings.env is not Environment.PRODUCTION:
+        return
+    exposed = readable_by_others(key.path for key in list_key_files(settings.keys_dir, settings.format))
+    if exposed:
+        raise KeyConfigError(refusal(exposed, "key files are"))
+
+
 def load_format(settings: Settings, *, clock: Clock) -> TokenFormat:
     """The configured format with its key ring, the claim policy of ``settings`` and ``clock``."""
     ensure_keys(settings)
+    check_key_file_modes(settings)
     return load(settings.format, settings.keys_dir, policy=settings.policy, clock=clock)
 
 
@@ -87,6 +105,7 @@ class KeyReloader:
         directory = self._settings.keys_dir / self._settings.format.value
         try:
             refuse_shared_key_material(self._settings.keys_dir, self._settings.format)
+            check_key_file_modes(self._settings)
             self._fmt.reload(self._settings.keys_dir)
         except (KeyConfigError, OSError) as exc:
             logger.error(  # noqa: TRY400 - one line; the message names the file and the fix

@@ -23,6 +23,8 @@ Variables (default; accepted values):
 * ``TOKENBENCH_ACCESS_TTL`` (``900``) and ``TOKENBENCH_REFRESH_TTL`` (``604800``): positive integer seconds
 * ``TOKENBENCH_LEEWAY`` (``30``; 0..300 seconds)
 * ``TOKENBENCH_REFRESH_GRACE`` (``10``; 0..300 seconds, 0 = strict)
+* ``TOKENBENCH_SESSION_MAX_AGE`` (``2592000`` = 30 days; at least ``TOKENBENCH_REFRESH_TTL``): how long a
+  refresh family may live from its login, however often it is refreshed
 * ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``): login attempts
   per user name and address
 * ``TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT`` (``30/minute``; same syntax): login attempts that did not succeed
@@ -31,7 +33,8 @@ Variables (default; accepted values):
   per user name, whatever the address
 * ``TOKENBENCH_ARGON2_QUEUE`` (``8``; 0..10000): password checks that may wait for a free hashing slot;
   past it a login answers 503 with ``Retry-After``
-* ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set)
+* production refuses each of the three login limits ``off``
+* ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set; production requires both)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
   KiB; at least 8 per lane; production >= 19456), ``TOKENBENCH_ARGON2_PARALLELISM`` (``1``)
@@ -68,6 +71,8 @@ E = TypeVar("E", bound=enum.StrEnum)
 PREFIX: Final = "TOKENBENCH_"
 DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/tokenbench.db"
 MAX_REFRESH_GRACE: Final = 300
+DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
+MAX_SESSION_MAX_AGE: Final = 10 * 365 * 24 * 3600
 MAX_KEYS_RELOAD: Final = 3600
 _SQL_DRIVERS: Final = {
     "sqlite": "sqlite+aiosqlite",
@@ -180,6 +185,7 @@ class Settings:
     refresh_ttl: int = 7 * 24 * 3600
     leeway: int = 30
     refresh_grace: int = 10
+    session_max_age: int = DEFAULT_SESSION_MAX_AGE
     login_rate_limit: RateLimit | None = DEFAULT_LOGIN_RATE_LIMIT
     login_address_rate_limit: RateLimit | None = DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
     login_account_rate_limit: RateLimit | None = DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
@@ -195,6 +201,7 @@ class Settings:
         reader = _Reader(environ)
         env = reader.choice("ENV", Environment, Environment.DEVELOPMENT)
         issued = reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC)
+        refresh_ttl = reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1)
         settings = cls(
             format=issued,
             accept_formats=reader.accept_formats("ACCEPT_FORMATS", issued=issued),
@@ -205,9 +212,16 @@ class Settings:
             keys_reload=reader.integer("KEYS_RELOAD", 10, low=1, high=MAX_KEYS_RELOAD),
             issuer_url=reader.http_url("ISSUER_URL"),
             access_ttl=reader.integer("ACCESS_TTL", 900, low=1),
-            refresh_ttl=reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1),
+            refresh_ttl=refresh_ttl,
             leeway=reader.integer("LEEWAY", 30, low=0, high=MAX_LEEWAY),
             refresh_grace=reader.integer("REFRESH_GRACE", 10, low=0, high=MAX_REFRESH_GRACE),
+            session_max_age=reader.integer(
+                "SESSION_MAX_AGE",
+                DEFAULT_SESSION_MAX_AGE,
+                low=refresh_ttl,
+                high=MAX_SESSION_MAX_AGE,
+                low_text=f"{PREFIX}REFRESH_TTL ({refresh_ttl})",
+            ),
             login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT),
             login_address_rate_limit=reader.rate_limit(
                 "LOGIN_ADDRESS_RATE_LIMIT", DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
@@ -257,6 +271,17 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}ARGON2_MEMORY_COST", f"must be at least {floor.memory_cost} KiB in production"
         )
+    # Without them a token of another deployment sharing a key (or a copied key ring) is accepted here.
+    if settings.issuer is None:
+        raise SettingsError(
+            f"{PREFIX}ISSUER", "must be set when TOKENBENCH_ENV=production (e.g. https://auth.example.com)"
+        )
+    if settings.audience is None:
+        raise SettingsError(
+            f"{PREFIX}AUDIENCE", "must be set when TOKENBENCH_ENV=production (e.g. api.example.com)"
+        )
+    if settings.login_rate_limit is None:
+        raise SettingsError(f"{PREFIX}LOGIN_RATE_LIMIT", "may not be off in production")
     if settings.login_address_rate_limit is None:
         raise SettingsError(f"{PREFIX}LOGIN_ADDRESS_RATE_LIMIT", "may not be off in production")
     if settings.login_account_rate_limit is None:
@@ -307,15 +332,22 @@ class _Reader:
             accepted.append(fmt)
         return tuple(accepted)
 
-    def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int, *, low: int, high: int | None = None, low_text: str | None = None
+    ) -> int:
         value = self.text(name)
         if value is None:
+            if default < low:
+                raise SettingsError(
+                    PREFIX + name, f"must be set to at least {low_text or low} (default {default})"
+                )
             return default
+        problem = _range_text(low, high, low_text)
         if not re.fullmatch(r"[0-9]{1,10}", value):
-            raise SettingsError(PREFIX + name, _range_text(low, high), value)
+            raise SettingsError(PREFIX + name, problem, value)
         number = int(value)
         if number < low or (high is not None and number > high):
-            raise SettingsError(PREFIX + name, _range_text(low, high), value)
+            raise SettingsError(PREFIX + name, problem, value)
         return number
 
     def boolean(self, name: str, *, default: bool) -> bool:
@@ -393,7 +425,9 @@ class _Reader:
         return Secret(value, shown=shown)
 
 
-def _range_text(low: int, high: int | None) -> str:
+def _range_text(low: int, high: int | None, low_text: str | None = None) -> str:
+    if low_text is not None:
+        return f"must be an integer of seconds from {low_text} to {high}"
     if high is None:
         return "must be a positive integer" if low == 1 else f"must be an integer >= {low}"
     return f"must be an integer between {low} and {high}"

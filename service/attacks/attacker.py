@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.x509.oid import NameOID
 
 from formats import forge
+from formats._jwt_common import thumbprint_of
 from formats._paseto_common import paserk_id
 
 __all__ = [
@@ -83,6 +84,14 @@ def self_signed_certificate(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey)
         .sign(key, None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def key_file(jwk: dict[str, Any]) -> str:
+    """``jwk`` as a key file, its kid set to its RFC 7638 thumbprint like a generated key's.
+
+    So the service refuses the key for what the row is about, not for a made-up kid.
+    """
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
 
 
 def okp_jwk(secret: bytes, *, kid: str, private: bool, crv: str = "Ed25519") -> dict[str, Any]:

@@ -96,6 +96,7 @@ def run_in_process(names: Sequence[FormatName], attacks: Sequence[Attack] = ATTA
                     password=service.password,
                     refresh_grace=service.settings.refresh_grace,
                     shift=service.clock.advance,
+                    lifetimes=(service.settings.refresh_ttl, service.settings.session_max_age),
                 )
                 key = read_active_key(service.settings.keys_dir, name)
                 found = run_format(

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import formats
 import service
 from formats import FormatName, forge
+from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import Context
 from service.attacks.model import (
@@ -61,9 +62,13 @@ ONE_ED25519_KEY: Final = Applicability(
 )
 
 
-def hs256_key_file(secret: bytes, kid: str) -> str:
-    """An ``oct`` JWK key file holding ``secret`` (however weak)."""
-    return json.dumps({"kty": "oct", "alg": "HS256", "kid": kid, "k": forge.b64u(secret)})
+def hs256_key_file(secret: bytes) -> str:
+    """An ``oct`` JWK key file holding ``secret`` (however weak).
+
+    Its kid is its thumbprint, like a generated key's, so what the service refuses is the secret itself.
+    """
+    jwk = {"kty": "oct", "k": forge.b64u(secret)}
+    return json.dumps({**jwk, "alg": "HS256", "kid": thumbprint_of(jwk)})
 
 
 def paserk_file(prefix: str, key: bytes) -> str:
@@ -110,7 +115,7 @@ def weak_key(name: FormatName) -> Iterator[StartupCase]:
             yield StartupCase(
                 f"HS256 secret {secret.decode()!r} ({len(secret)} bytes)",
                 HS256,
-                files={"jwt-hs256/weak.jwk": hs256_key_file(secret, "weak")},
+                files={"jwt-hs256/weak.jwk": hs256_key_file(secret)},
                 library=partial(library_hmac_key, secret),
                 library_expect=ACCEPTS,
             )
@@ -131,7 +136,7 @@ def empty_key(name: FormatName) -> Iterator[StartupCase]:
         yield StartupCase(
             'HS256 JWK with "k": ""',
             HS256,
-            files={"jwt-hs256/empty.jwk": hs256_key_file(b"", "empty")},
+            files={"jwt-hs256/empty.jwk": hs256_key_file(b"")},
             library=lambda: library_hmac_key(b""),
             library_expect=REJECTS,
         )
@@ -322,7 +327,7 @@ def cross_format_key(name: FormatName) -> Iterator[StartupCase]:
             f"{name.value} service; jwt-eddsa and paseto-v4-public keys are the same Ed25519 key",
             name,
             files={
-                "jwt-eddsa/shared.jwk": json.dumps(attacker.okp_jwk(secret_key, kid="shared", private=True)),
+                "jwt-eddsa/shared.jwk": attacker.key_file(attacker.okp_jwk(secret_key, kid="", private=True)),
                 "paseto-v4-public/shared.paserk": paserk_file("k4.secret.", secret_key),
             },
             library=lambda: (
@@ -339,7 +344,7 @@ def cross_format_key(name: FormatName) -> Iterator[StartupCase]:
         f"{name.value} service; jwt-hs256 and paseto-v4-local keys are the same 32 bytes",
         name,
         files={
-            "jwt-hs256/shared.jwk": hs256_key_file(shared, "shared"),
+            "jwt-hs256/shared.jwk": hs256_key_file(shared),
             "paseto-v4-local/shared.paserk": paserk_file("k4.local.", shared),
         },
         library=lambda: (library_hmac_key(shared), library_local_key(shared)),

@@ -330,6 +330,8 @@ class ServiceApi(Protocol):
 
     refresh_grace: int
     access_ttl: int
+    lifetimes: tuple[int, int] | None
+    """``(TOKENBENCH_REFRESH_TTL, TOKENBENCH_SESSION_MAX_AGE)`` when known (in-process), else None."""
 
     def login(self) -> Session:
         """Log the suite's user in; a fresh refresh family each time."""
@@ -341,6 +343,10 @@ class ServiceApi(Protocol):
 
     def logout(self, token: str) -> Reply:
         """``POST /auth/logout`` with ``token`` as the refresh cookie."""
+        ...
+
+    def logout_with(self, *tokens: str) -> tuple[Reply, bool]:
+        """``POST /auth/logout`` with one refresh cookie per token; the reply, and whether it expires them."""
         ...
 
     def logout_all(self, access: str) -> Reply:

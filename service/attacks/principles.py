@@ -4,7 +4,8 @@
 * refresh-token replay recognised by the token's identity (``jti``), never by its string;
 * the two kinds never interchangeable, and each credential accepted only where it belongs;
 * a token signed by anyone but the service is refused, whatever key id it names;
-* logout ends the refresh family at once.
+* logout ends the refresh family at once, and a planted second refresh cookie neither blocks it nor
+  survives it (cookie tossing).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from service.attacks.model import (
     Attack,
     NeedsKeyError,
     Observation,
+    Outcome,
     Probe,
+    Reply,
     Section,
     Verdict,
     Via,
@@ -254,6 +257,74 @@ def logout_refresh(ctx: Context) -> Iterator[Observation]:
     yield api.judge("refresh token of another session after logout-all", api.refresh(second.refresh), REVOKED)
 
 
+# --- COOKIE-TOSSING-LOGOUT --------------------------------------------------------------------------
+
+
+def cookie_tossing_logout(ctx: Context) -> Iterator[Observation]:
+    """Logout with the victim's refresh cookie and a planted one (junk, or the attacker's own session).
+
+    Cookie tossing plants a second refresh cookie the browser sends with the victim's. If logout refused
+    the pair, the victim could not end the session (on a shared machine, say) and the planted cookie
+    would stay; logout must end whichever verifies and expire the cookie.
+    """
+    api = ctx.require_http()
+    for label in ("junk", "the attacker's own session"):
+        for victim_first in (True, False):
+            planted = "planted-junk" if label == "junk" else api.login().refresh
+            victim = api.login()
+            tokens = (victim.refresh, planted) if victim_first else (planted, victim.refresh)
+            where = "after" if victim_first else "before"
+            variant = f"logout with a planted cookie ({label}, {where} the victim's)"
+            reply, expired = api.logout_with(*tokens)
+            if reply.status != 204:
+                yield Observation(variant, Outcome.ACCEPTED, _shown(reply), "204, the session ended")
+                continue
+            after = api.refresh(victim.refresh)
+            yield api.judge(f"{variant}: the victim's refresh token after it", after, REVOKED)
+            yield Observation(
+                f"{variant}: the reply expires the refresh cookie",
+                Outcome.HELD if expired else Outcome.ACCEPTED,
+                "Max-Age=0" if expired else "the cookie is left in place",
+                "Max-Age=0",
+            )
+
+
+# --- LIFECYCLE-SESSION-MAX-AGE ---------------------------------------------------------------------
+
+
+def session_max_age(ctx: Context) -> Iterator[Observation]:
+    """A refresh chain kept alive, each token refreshed before it expires, past the session's maximum age.
+
+    Sliding refresh alone lets a stolen refresh token live forever as long as it is used in time; the
+    family must end ``TOKENBENCH_SESSION_MAX_AGE`` after its login however it was refreshed.
+    """
+    api = ctx.require_http()
+    if api.lifetimes is None:
+        raise NeedsKeyError("needs the service's refresh lifetimes and its clock (run in-process)")
+    refresh_ttl, max_age = api.lifetimes
+    step = max(1, refresh_ttl - 60)  # every refresh a minute before the token would expire
+    token, elapsed = api.login().refresh, 0
+    while elapsed + step < max_age:
+        api.advance(step)
+        elapsed += step
+        reply = api.refresh(token)
+        if reply.status != 200 or reply.refresh_token is None:
+            yield api.judge(f"refresh after {elapsed} s, within the maximum age (setup)", reply, "200")
+            return
+        token = reply.refresh_token
+    api.advance(max_age - elapsed + 1)  # the token itself is still valid: only the family's age is over
+    yield api.judge(
+        f"refresh of a chain kept alive for {max_age + 1} s (the maximum age + 1)",
+        api.refresh(token),
+        REVOKED,
+    )
+    yield api.judge("the same token again (the family is revoked)", api.refresh(token), REVOKED)
+
+
+def _shown(reply: Reply) -> str:
+    return f"{reply.status} {reply.code}" if reply.code else str(reply.status)
+
+
 ATTACKS: Final = (
     Attack(
         "PAYLOAD-NOT-JSON-OBJECT",
@@ -288,6 +359,24 @@ ATTACKS: Final = (
         every(REJECT),
         probes=ambiguous_credentials,
         library_note="Transport, not token: no library call is involved.",
+        extra=True,
+    ),
+    Attack(
+        "COOKIE-TOSSING-LOGOUT",
+        "Logout sent with the victim's refresh cookie and a planted one (junk, or the attacker's session)",
+        Section.PRINCIPLES,
+        every(REJECT),
+        scenario=cookie_tossing_logout,
+        library_note="Transport, not token: no library call is involved.",
+        extra=True,
+    ),
+    Attack(
+        "LIFECYCLE-SESSION-MAX-AGE",
+        "Refresh chain kept alive past TOKENBENCH_SESSION_MAX_AGE (sliding refresh forever)",
+        Section.PRINCIPLES,
+        every(REJECT),
+        scenario=session_max_age,
+        library_check=rotated_token_still_verifies,
         extra=True,
     ),
     Attack(

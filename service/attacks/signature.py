@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from formats import FormatName, forge
+from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import DROP, Context
 from service.attacks.model import (
@@ -172,8 +173,9 @@ def key_confusion(ctx: Context) -> Iterator[Probe]:
     )
 
 
-def _hs256_jwk(secret: bytes, kid: str) -> str:
-    return json.dumps({"kty": "oct", "alg": "HS256", "kid": kid, "k": forge.b64u(secret)})
+def _hs256_jwk(secret: bytes) -> str:
+    jwk = {"kty": "oct", "k": forge.b64u(secret)}
+    return json.dumps({**jwk, "alg": "HS256", "kid": thumbprint_of(jwk)})
 
 
 def _hmac_key_check(secret: bytes) -> object:
@@ -206,7 +208,7 @@ def key_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
         spellings = attacker.public_key_spellings(public, jwk)
         recorded = {"raw 32-byte public key": ACCEPTS}
         beside = {
-            "jwt-eddsa/eddsa-key.jwk": json.dumps(attacker.okp_jwk(secret_key, kid="eddsa-key", private=True))
+            "jwt-eddsa/eddsa-key.jwk": attacker.key_file(attacker.okp_jwk(secret_key, kid="", private=True))
         }
     else:
         return
@@ -215,10 +217,7 @@ def key_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
         yield StartupCase(
             f"jwt-hs256 service, secret = the {label} public key ({spelling})",
             HS256,
-            files={
-                **beside,
-                f"jwt-hs256/{name.value}-public.jwk": _hs256_jwk(secret, f"{name.value}-public"),
-            },
+            files={**beside, f"jwt-hs256/{name.value}-public.jwk": _hs256_jwk(secret)},
             library=partial(_hmac_key_check, secret),
             library_expect=recorded.get(spelling, REJECTS),
         )
@@ -336,7 +335,7 @@ def curve_mismatch_startup(name: FormatName) -> Iterator[StartupCase]:
             yield StartupCase(
                 f"jwt-eddsa key on {crv}",
                 EDDSA,
-                files={f"jwt-eddsa/{crv}.jwk": json.dumps(jwk)},
+                files={f"jwt-eddsa/{crv}.jwk": attacker.key_file(jwk)},
                 library=library,
                 library_expect=expect,
             )
@@ -344,11 +343,11 @@ def curve_mismatch_startup(name: FormatName) -> Iterator[StartupCase]:
     if name is not ES256:
         return
     for curve, crv in ((ec.SECP384R1(), "P-384"), (ec.SECP256K1(), "secp256k1")):
-        jwk = attacker.ec_jwk(ec.generate_private_key(curve), kid=f"wrong-{crv}", private=True, crv=crv)
+        jwk = attacker.ec_jwk(ec.generate_private_key(curve), kid="", private=True, crv=crv)
         yield StartupCase(
             f"jwt-es256 key on {crv}",
             ES256,
-            files={f"jwt-es256/{crv}.jwk": json.dumps(jwk)},
+            files={f"jwt-es256/{crv}.jwk": attacker.key_file(jwk)},
             library=partial(_es256_curve_check, curve),
             library_expect=REJECTS,
         )

@@ -52,6 +52,8 @@ def start_case(case: StartupCase) -> Observation:
         environ = {
             "TOKENBENCH_FORMAT": case.format.value,
             "TOKENBENCH_ENV": "production",
+            "TOKENBENCH_ISSUER": "https://tokenbench.test",
+            "TOKENBENCH_AUDIENCE": "tokenbench.test",
             "TOKENBENCH_KEYS_DIR": str(keys_dir),
             "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'tokenbench.db'}",
             **case.env,

@@ -27,6 +27,7 @@ from service.attacks.model import (
     Session,
     Via,
 )
+from service.auth.credentials import HOST_REFRESH_COOKIE, PLAIN_REFRESH_COOKIE
 from service.auth.csrf import CSRF_HEADER
 
 __all__ = ["MAX_REMOTE_WAIT", "ServiceTarget", "judge_reply"]
@@ -34,18 +35,33 @@ __all__ = ["MAX_REMOTE_WAIT", "ServiceTarget", "judge_reply"]
 MAX_REMOTE_WAIT: Final = 30
 """Seconds a scenario may wait for a remote service's clock (grace windows); longer waits are not run."""
 
-REFRESH_COOKIE: Final = "refresh_token"
+_REFRESH_COOKIES: Final = (HOST_REFRESH_COOKIE.name, PLAIN_REFRESH_COOKIE.name)
+"""The refresh cookie's name: ``__Host-refresh_token`` over https, ``refresh_token`` on plain http."""
 _PROTECTED: Final = "/admin/users"
 _TRANSPORT_REFUSALS: Final = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
-def _refresh_cookie(response: httpx.Response) -> str | None:
+def _set_cookies(response: httpx.Response) -> list[tuple[str, str, str]]:
+    """Each refresh cookie the response sets: (name, value, Max-Age)."""
+    found: list[tuple[str, str, str]] = []
     for header in response.headers.get_list("set-cookie"):
         cookie: SimpleCookie = SimpleCookie()
         cookie.load(header)
-        if REFRESH_COOKIE in cookie and cookie[REFRESH_COOKIE].value:
-            return cookie[REFRESH_COOKIE].value
-    return None
+        found.extend(
+            (name, cookie[name].value, str(cookie[name]["max-age"]))
+            for name in _REFRESH_COOKIES
+            if name in cookie
+        )
+    return found
+
+
+def _refresh_cookie(response: httpx.Response) -> str | None:
+    return next((value for _, value, _ in _set_cookies(response) if value), None)
+
+
+def expires_refresh_cookie(response: httpx.Response, name: str) -> bool:
+    """Whether ``response`` expires the refresh cookie ``name`` (``Max-Age=0``, no value)."""
+    return any(n == name and not value and max_age == "0" for n, value, max_age in _set_cookies(response))
 
 
 def _code(response: httpx.Response) -> str | None:
@@ -93,6 +109,7 @@ class ServiceTarget:
         password: str,
         refresh_grace: int,
         shift: Callable[[timedelta], None] | None = None,
+        lifetimes: tuple[int, int] | None = None,
     ) -> None:
         self._client = client
         self._client.headers[CSRF_HEADER] = "tokenbench-attacks"  # the cookie routes need it (CSRF guard)
@@ -101,6 +118,8 @@ class ServiceTarget:
         self._shift = shift
         self.refresh_grace = refresh_grace
         self.access_ttl = 0
+        self.lifetimes = lifetimes
+        self._cookie_name: str | None = None
 
     # --- requests -----------------------------------------------------------------------------------
 
@@ -135,15 +154,32 @@ class ServiceTarget:
                 f"login as {self._username!r} failed: {response.status_code} {response.text[:200]}"
             )
         self.access_ttl = int(response.json().get("expires_in", 0))
+        self._cookie_name = next(name for name, value, _ in _set_cookies(response) if value)
         return Session(access=reply.access_token, refresh=reply.refresh_token)
+
+    @property
+    def cookie_name(self) -> str:
+        """The name the service gives its refresh cookie (learnt from a login)."""
+        if self._cookie_name is None:
+            self.login()
+        assert self._cookie_name is not None
+        return self._cookie_name
+
+    def _cookies(self, *tokens: str) -> dict[str, bytes]:
+        return {"Cookie": "; ".join(f"{self.cookie_name}={token}" for token in tokens).encode("latin-1")}
 
     def refresh(self, token: str) -> Reply:
         """``POST /auth/refresh`` with ``token`` as the refresh cookie."""
-        return _reply(self._request("POST", "/auth/refresh", headers={"Cookie": f"{REFRESH_COOKIE}={token}"}))
+        return _reply(self._request("POST", "/auth/refresh", headers=self._cookies(token)))
 
     def logout(self, token: str) -> Reply:
         """``POST /auth/logout`` with ``token`` as the refresh cookie."""
-        return _reply(self._request("POST", "/auth/logout", headers={"Cookie": f"{REFRESH_COOKIE}={token}"}))
+        return _reply(self._request("POST", "/auth/logout", headers=self._cookies(token)))
+
+    def logout_with(self, *tokens: str) -> tuple[Reply, bool]:
+        """``POST /auth/logout`` with one refresh cookie per token; the reply, and whether it expires them."""
+        response = self._request("POST", "/auth/logout", headers=self._cookies(*tokens))
+        return _reply(response), expires_refresh_cookie(response, self.cookie_name)
 
     def logout_all(self, access: str) -> Reply:
         """``POST /auth/logout-all`` with ``access`` as the bearer token."""
@@ -196,11 +232,11 @@ class ServiceTarget:
         if probe.via is Via.AUTHORIZATION:
             return self._request("GET", _PROTECTED, headers={"Authorization": token})
         if probe.via is Via.COOKIE:
-            return self._request("POST", "/auth/refresh", headers={"Cookie": b"refresh_token=" + token})
+            return self._request("POST", "/auth/refresh", headers={"Cookie": self._cookie_prefix() + token})
         if probe.via is Via.REFRESH_BEARER:
             return self._request("POST", "/auth/refresh", headers={"Authorization": b"Bearer " + token})
         if probe.via is Via.ACCESS_COOKIE:
-            return self._request("GET", _PROTECTED, headers={"Cookie": b"refresh_token=" + token})
+            return self._request("GET", _PROTECTED, headers={"Cookie": self._cookie_prefix() + token})
         if probe.via is Via.TWO_BEARERS:
             headers = [
                 ("Authorization", b"Bearer " + token),
@@ -208,9 +244,14 @@ class ServiceTarget:
             ]
             return self._request("GET", _PROTECTED, headers=headers)
         if probe.via is Via.TWO_COOKIES:
-            cookie = b"refresh_token=" + token + f"; refresh_token={probe.second}".encode()
+            cookie = (
+                self._cookie_prefix() + token + b"; " + self._cookie_prefix() + str(probe.second).encode()
+            )
             return self._request("POST", "/auth/refresh", headers={"Cookie": cookie})
         return self._request("GET", _PROTECTED, params={"access_token": token.decode("latin-1")})
+
+    def _cookie_prefix(self) -> bytes:
+        return f"{self.cookie_name}=".encode()
 
     def attack(self, probe: Probe) -> Observation:
         """Send ``probe`` and judge the reply against its expected status and code."""

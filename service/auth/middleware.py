@@ -1,8 +1,9 @@
 """Bearer authentication: one async middleware that verifies the access token of every protected request.
 
-It reads the ``Authorization`` header straight from the ASGI scope, refuses anything over 8 KiB before
-parsing it, and calls ``fmt.verify(token, kind=Kind.ACCESS)`` on the event loop (no thread pool: verify
-is a few microseconds of CPU, a thread hop costs more). On success ``request.user`` is the verified
+It reads the ``Authorization`` header straight from the ASGI scope with
+:func:`service.auth.credentials.bearer_token` (which refuses anything over 8 KiB unparsed) and calls
+``fmt.verify(token, kind=Kind.ACCESS)`` on the event loop (no thread pool: verify is a few microseconds
+of CPU, a thread hop costs more). On success ``request.user`` is the verified
 :class:`formats.Claims` and ``request.auth`` the token string. There are no format branches here: the
 verifier is the issued :class:`formats.TokenFormat` the app was built with or, during a migration, the
 :class:`formats.migration.Migration` that also accepts the old format.
@@ -13,7 +14,6 @@ Routes opt out with ``opt={"exclude_from_auth": True}``; ``/schema`` is excluded
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Final
 
 from litestar.connection import ASGIConnection
@@ -21,18 +21,13 @@ from litestar.enums import ScopeType
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from formats import MAX_TOKEN_CHARS, Kind
+from formats import Kind
 from formats.migration import Verifier
-from service.errors import InvalidToken, MissingCredentials
+from service.auth.credentials import bearer_token
 
-__all__ = ["EXCLUDE_FROM_AUTH", "MAX_CREDENTIAL_BYTES", "BearerAuthMiddleware"]
+__all__ = ["EXCLUDE_FROM_AUTH", "BearerAuthMiddleware"]
 
 EXCLUDE_FROM_AUTH: Final = "exclude_from_auth"
-MAX_CREDENTIAL_BYTES: Final = MAX_TOKEN_CHARS
-"""An ``Authorization`` or ``Cookie`` header longer than this is refused unparsed: the formats' own token
-cap, one number for both."""
-
-_AUTHORIZATION: Final = b"authorization"
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -54,22 +49,3 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         token = bearer_token(connection.scope["headers"])
         claims = self._fmt.verify(token, kind=Kind.ACCESS)
         return AuthenticationResult(user=claims, auth=token)
-
-
-def bearer_token(headers: Iterable[tuple[bytes, bytes]]) -> str:
-    """The token of the one ``Authorization: Bearer`` header; raise MissingCredentials or InvalidToken."""
-    values = [value for name, value in headers if name == _AUTHORIZATION]
-    if not values:
-        raise MissingCredentials("no Authorization header; send Authorization: Bearer <access token>")
-    if len(values) > 1:
-        raise InvalidToken("more than one Authorization header", code="token_malformed")
-    value = values[0]
-    if len(value) > MAX_CREDENTIAL_BYTES:
-        raise InvalidToken("Authorization header over 8 KiB", code="token_malformed")
-    scheme, _, token = value.partition(b" ")
-    if scheme.lower() != b"bearer":
-        raise MissingCredentials("the Authorization scheme is not Bearer")
-    token = token.lstrip(b" ")
-    if not token:
-        raise InvalidToken("empty bearer token", code="token_malformed")
-    return token.decode("latin-1")

@@ -10,6 +10,9 @@
   token, so a retry within the grace window, which presents that same token, gets the identical
   successor, while a copy of the database alone reveals no usable refresh token.
 * Reuse after the grace window revokes the family (the store does it, atomically with the detection).
+* A family lives at most ``TOKENBENCH_SESSION_MAX_AGE`` from its login, however often it is refreshed:
+  the store caps the family's expiry at ``started + max_age`` in the same compare-and-set, refuses and
+  revokes a family past it, and the refresh cookie's ``Max-Age`` is what is left of it (never more).
 
 Access tokens are stateless; nothing here runs on the request path of ``GET /me``.
 """
@@ -17,6 +20,7 @@ Access tokens are stateless; nothing here runs on the request path of ``GET /me`
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -88,6 +92,7 @@ class SessionManager:
         self._clock = clock
         self._access_ttl = timedelta(seconds=settings.access_ttl)
         self._refresh_ttl = timedelta(seconds=settings.refresh_ttl)
+        self._max_age = settings.session_max_age
         self._grace = settings.refresh_grace
         self._issuer = settings.issuer
         self._audience = settings.audience
@@ -118,13 +123,15 @@ class SessionManager:
         )
         return self._fmt.issue(claims, kind=Kind.ACCESS)
 
-    def _issue_refresh(self, username: str, role: Role, *, family: str, ver: int, now: datetime) -> Claims:
+    def _issue_refresh(
+        self, username: str, role: Role, *, family: str, ver: int, now: datetime, ttl: timedelta
+    ) -> Claims:
         return Claims(
             sub=username,
             role=role.value,
             iat=now,
             nbf=now,
-            exp=now + self._refresh_ttl,
+            exp=now + ttl,
             jti=secrets.token_urlsafe(16),
             iss=self._issuer,
             aud=self._audience,
@@ -142,7 +149,8 @@ class SessionManager:
         now = self._clock()
         await self._maybe_purge(now)
         family = secrets.token_urlsafe(16)
-        refresh = self._issue_refresh(username, role, family=family, ver=0, now=now)
+        ttl = min(self._refresh_ttl, timedelta(seconds=self._max_age))
+        refresh = self._issue_refresh(username, role, family=family, ver=0, now=now, ttl=ttl)
         refresh_token = self._fmt.issue(refresh, kind=Kind.REFRESH)
         await self._stores.sessions.start(
             family,
@@ -156,7 +164,7 @@ class SessionManager:
             access_token=self.issue_access(username, role, now=now),
             refresh_token=refresh_token,
             expires_in=self.access_ttl,
-            refresh_expires_in=self.refresh_ttl,
+            refresh_expires_in=int(ttl.total_seconds()),
         )
 
     async def refresh(self, presented: str) -> TokenPair:
@@ -171,7 +179,9 @@ class SessionManager:
             await self._stores.sessions.revoke_family(family, now=now.timestamp())
             raise SessionRevoked(family)
         role = Role(user.role)
-        successor = self._issue_refresh(user.username, role, family=family, ver=ver + 1, now=now)
+        successor = self._issue_refresh(
+            user.username, role, family=family, ver=ver + 1, now=now, ttl=self._refresh_ttl
+        )
         successor_token = self._fmt.issue(successor, kind=Kind.REFRESH)
         context = f"{family}:{claims.jti}"
         rotation = await self._stores.sessions.rotate(
@@ -182,6 +192,7 @@ class SessionManager:
             expires_at=successor.exp.timestamp(),
             now=now.timestamp(),
             grace=self._grace,
+            max_age=self._max_age,
         )
         if not rotation.winner:
             successor_token = unseal(rotation.sealed_successor, presented=presented, context=context)
@@ -189,7 +200,7 @@ class SessionManager:
             access_token=self.issue_access(user.username, role, now=now),
             refresh_token=successor_token,
             expires_in=self.access_ttl,
-            refresh_expires_in=self.refresh_ttl,
+            refresh_expires_in=max(0, math.floor(rotation.expires_at - now.timestamp() + 1e-6)),
             rotated=rotation.winner,
         )
 

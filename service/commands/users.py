@@ -23,7 +23,7 @@ from service.auth.roles import Role
 from service.errors import InvalidRequest
 from service.passwords import PasswordHasher
 from service.settings import Settings
-from service.stores import LastAdmin, StoreError, UserExists, UserNotFound, open_stores
+from service.stores import LastAdmin, StoreError, StoreRejected, UserExists, UserNotFound, open_stores
 
 __all__ = ["register"]
 
@@ -93,6 +93,8 @@ def _run(args: argparse.Namespace, action: Action) -> int:
         print(f"tokenbench: error: no user {exc}", file=sys.stderr)
     except LastAdmin as exc:
         print(f"tokenbench: error: {exc} is the last admin; make another user admin first", file=sys.stderr)
+    except StoreRejected as exc:  # a value of the command (a NUL byte in a name), not the database's fault
+        print(f"tokenbench: error: {exc}; check the values given", file=sys.stderr)
     except StoreError as exc:
         print(f"tokenbench: error: TOKENBENCH_DATABASE_URL: {exc}", file=sys.stderr)
     return 1

@@ -1,12 +1,15 @@
 """``/auth``: login, refresh, logout, logout-all.
 
-The refresh token travels only in the ``refresh_token`` cookie: ``HttpOnly`` (no script reads it),
-``Secure``, ``SameSite=Strict`` (no cross-site request carries it), ``Path=/auth`` (sent to these routes
-only), ``Max-Age`` = the refresh lifetime. Token responses are ``Cache-Control: no-store``.
+The refresh token travels only in the refresh cookie (:mod:`service.auth.credentials`):
+``__Host-refresh_token`` with ``Secure; Path=/``, or ``refresh_token`` with ``Path=/auth`` when
+``TOKENBENCH_COOKIE_SECURE=false``; always ``HttpOnly`` (no script reads it), ``SameSite=Strict`` (no
+cross-site request carries it) and ``Max-Age`` = what is left of the refresh session. Token responses are
+``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -15,23 +18,24 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from formats import TokenError
+from service.auth.credentials import PLAIN_REFRESH_COOKIE, RefreshCookie, refresh_token, refresh_tokens
 from service.auth.csrf import requires_csrf_header
 from service.auth.guards import claims_of, requires_permission
-from service.auth.middleware import EXCLUDE_FROM_AUTH, MAX_CREDENTIAL_BYTES
+from service.auth.middleware import EXCLUDE_FROM_AUTH
 from service.auth.roles import Permission, Role
 from service.auth.sessions import TokenPair
-from service.errors import InvalidCredentials, InvalidToken, MissingCredentials
+from service.errors import InvalidCredentials
 from service.passwords import MAX_PASSWORD_CHARS
+from service.routes.admin import Username
 from service.services import Services, ServicesDep
-from service.stores import SessionGenerationChanged
+from service.stores import SessionGenerationChanged, SessionRevoked
 
-__all__ = ["REFRESH_COOKIE", "login", "logout", "logout_all", "refresh", "route_handlers"]
+__all__ = ["login", "logout", "logout_all", "presented_refresh_token", "refresh", "route_handlers"]
 
-REFRESH_COOKIE: Final = "refresh_token"
 ROTATION_HEADER: Final = "X-Refresh-Rotation"
 """On refresh responses: ``rotated`` (this request rotated the family) or ``grace-retry`` (a retry of a token
 rotated within the grace window, answered with the same successor). The page shows it per tab."""
-COOKIE_PATH: Final = "/auth"
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OPEN: Final = {EXCLUDE_FROM_AUTH: True}
 
@@ -39,7 +43,7 @@ _OPEN: Final = {EXCLUDE_FROM_AUTH: True}
 class LoginBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """``POST /auth/login`` body."""
 
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    username: Username
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD_CHARS)]
 
 
@@ -71,36 +75,50 @@ def _token_response(services: Services, pair: TokenPair) -> Response[TokenBody]:
 
 
 def _refresh_cookie(services: Services, value: str, max_age: int) -> Cookie:
+    cookie = RefreshCookie.of(secure=services.settings.cookie_secure)
     return Cookie(
-        key=REFRESH_COOKIE,
+        key=cookie.name,
         value=value,
         max_age=max_age,
-        path=COOKIE_PATH,
-        secure=services.settings.cookie_secure,
+        path=cookie.path,
+        secure=cookie.secure,
         httponly=True,
         samesite="strict",
     )
 
 
-_REFRESH_COOKIE_NAME: Final = REFRESH_COOKIE.encode()
+_TOSSED_PATHS: Final = ("/", "/auth", "/auth/", "/auth/logout", "/auth/refresh")
+"""Every path a cookie can be scoped to and still reach ``/auth/logout`` or ``/auth/refresh``."""
+_HOST_NAME: Final = re.compile(
+    r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\Z"
+)
+"""A DNS name of two labels or more whose last label is not numeric (never an IP address)."""
 
 
-def _presented_refresh_token(request: Request[Any, Any, Any]) -> str:
-    """The one refresh cookie, refusing an oversized Cookie header before parsing it.
+def _cleared_cookies(request: Request[Any, Any, Any], services: Services) -> list[Cookie]:
+    """``Set-Cookie`` headers that expire every refresh cookie this browser may hold for this service.
 
-    Two ``refresh_token`` cookies in one request are refused rather than resolved: a cookie planted for a
-    parent domain or another path (cookie tossing) would otherwise decide whose session is refreshed.
+    With ``__Host-`` there is only the one (host-only, ``Path=/``), plus the plain ``refresh_token`` an
+    older version set at ``/auth``. Without it, a planted ``refresh_token`` may be scoped to any path
+    that reaches ``/auth`` and to this host's name or a parent domain: a cookie is expired only by a
+    ``Set-Cookie`` naming the same domain and path, so each combination is expired (a browser ignores the
+    ones it holds no cookie for, and refuses a ``Domain`` that is a public suffix).
     """
-    raw = [value for name, value in request.scope["headers"] if name == b"cookie"]
-    if sum(len(value) for value in raw) > MAX_CREDENTIAL_BYTES:
-        raise InvalidToken("Cookie header over 8 KiB", code="token_malformed")
-    names = [pair.split(b"=", 1)[0].strip() for value in raw for pair in value.split(b";")]
-    if names.count(_REFRESH_COOKIE_NAME) > 1:
-        raise InvalidToken("more than one refresh_token cookie", code="token_malformed")
-    token = request.cookies.get(REFRESH_COOKIE)
-    if not token:
-        raise MissingCredentials("no refresh_token cookie; log in first")
-    return token
+    if services.settings.cookie_secure:
+        return [_refresh_cookie(services, "", 0), _expired(PLAIN_REFRESH_COOKIE.name, "/auth", None)]
+    host = (request.url.hostname or "").lower()
+    labels = host.split(".") if _HOST_NAME.match(host) else []
+    domains: list[str | None] = [None, *(".".join(labels[i:]) for i in range(len(labels) - 1))]
+    return [_expired(PLAIN_REFRESH_COOKIE.name, path, domain) for domain in domains for path in _TOSSED_PATHS]
+
+
+def _expired(name: str, path: str, domain: str | None) -> Cookie:
+    return Cookie(key=name, value="", max_age=0, path=path, domain=domain, httponly=True, samesite="strict")
+
+
+def presented_refresh_token(request: Request[Any, Any, Any], services: Services) -> str:
+    """The request's one refresh cookie (:func:`service.auth.credentials.refresh_token`)."""
+    return refresh_token(request.scope["headers"], RefreshCookie.of(secure=services.settings.cookie_secure))
 
 
 @post("/auth/login", opt=_OPEN, status_code=HTTP_200_OK, summary="Log in with user name and password")
@@ -146,7 +164,7 @@ async def login(
 )
 async def refresh(request: Request[Any, Any, Any], services: ServicesDep) -> Response[TokenBody]:
     """A new access token and a new refresh cookie; the presented refresh token is used up."""
-    pair = await services.sessions.refresh(_presented_refresh_token(request))
+    pair = await services.sessions.refresh(presented_refresh_token(request, services))
     return _token_response(services, pair)
 
 
@@ -158,13 +176,27 @@ async def refresh(request: Request[Any, Any, Any], services: ServicesDep) -> Res
     summary="End this refresh session",
 )
 async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Response[None]:
-    """Revoke the cookie's refresh family and clear the cookie."""
-    await services.sessions.logout(_presented_refresh_token(request))
+    """Revoke the cookie's refresh family and clear the cookie.
+
+    Two or more refresh cookies (one planted by cookie tossing, say) do not block logout: every one that
+    verifies has its family revoked, and every refresh cookie is cleared. Only when none verifies is the
+    answer the first one's error.
+    """
+    cookie = RefreshCookie.of(secure=services.settings.cookie_secure)
+    tokens = refresh_tokens(request.scope["headers"], cookie)
+    failures: list[Exception] = []
+    for token in tokens:
+        try:
+            await services.sessions.logout(token)
+        except (TokenError, SessionRevoked) as exc:
+            failures.append(exc)
+    if len(failures) == len(tokens):
+        raise failures[0]
     return Response(
         None,
         status_code=HTTP_204_NO_CONTENT,
         headers=_NO_STORE,
-        cookies=[_refresh_cookie(services, "", 0)],
+        cookies=_cleared_cookies(request, services),
     )
 
 
@@ -182,7 +214,7 @@ async def logout_all(request: Request[Any, Any, Any], services: ServicesDep) -> 
         None,
         status_code=HTTP_204_NO_CONTENT,
         headers=_NO_STORE,
-        cookies=[_refresh_cookie(services, "", 0)],
+        cookies=_cleared_cookies(request, services),
     )
 
 

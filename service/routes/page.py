@@ -32,7 +32,7 @@ from service.auth.csrf import requires_csrf_header
 from service.auth.guards import claims_of
 from service.auth.middleware import EXCLUDE_FROM_AUTH
 from service.errors import NotFound
-from service.routes.auth import _presented_refresh_token, _refresh_cookie
+from service.routes.auth import _refresh_cookie, presented_refresh_token
 from service.services import Services, ServicesDep
 from service.settings import Environment
 from service.teaching import Anatomy, comparison, expired_specimen, wrong_kind_specimen
@@ -175,12 +175,12 @@ class Rewound(msgspec.Struct, frozen=True):
 async def rewind(request: Request[Any, Any, Any], services: ServicesDep) -> Response[Rewound]:
     """Rotate the cookie's refresh token, then set the used-up token back: the replay attack's set-up."""
     _lab_enabled(services)
-    presented = _presented_refresh_token(request)
-    await services.sessions.refresh(presented)
+    presented = presented_refresh_token(request, services)
+    pair = await services.sessions.refresh(presented)
     return Response(
         Rewound(grace=services.settings.refresh_grace),
         headers={"Cache-Control": "no-store"},
-        cookies=[_refresh_cookie(services, presented, services.sessions.refresh_ttl)],
+        cookies=[_refresh_cookie(services, presented, pair.refresh_expires_in)],  # never past the session
     )
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from service.settings import Settings
+from service.private_files import SQLITE_SIDE_FILES, readable_by_others, refusal
+from service.settings import Environment, Settings, SettingsError
 from service.stores.base import (
     ADMIN_ROLE,
     ActorNotAdmin,
@@ -24,6 +26,7 @@ from service.stores.base import (
     SessionRevoked,
     SessionStore,
     StoreError,
+    StoreRejected,
     StoreUnavailable,
     UserExists,
     UserNotFound,
@@ -47,6 +50,7 @@ __all__ = [
     "SessionRevoked",
     "SessionStore",
     "StoreError",
+    "StoreRejected",
     "StoreUnavailable",
     "Stores",
     "UserExists",
@@ -75,8 +79,16 @@ class Stores:
 
 
 def open_stores(settings: Settings) -> Stores:
-    """The stores ``settings`` asks for. Nothing connects until the first use (or ``startup``)."""
+    """The stores ``settings`` asks for. Nothing connects until the first use (or ``startup``).
+
+    A SQLite database is created 0600; ``production`` refuses one that group or others can read.
+    """
     engine = create_engine(settings.database_url.reveal())
+    if settings.env is Environment.PRODUCTION and engine.dialect.name == "sqlite" and engine.url.database:
+        database = Path(engine.url.database)
+        exposed = readable_by_others([database, *(Path(f"{database}{side}") for side in SQLITE_SIDE_FILES)])
+        if exposed:
+            raise SettingsError("TOKENBENCH_DATABASE_URL", refusal(exposed, "the database is"))
     users = SqlUserStore(engine)
 
     async def create_tables() -> None:

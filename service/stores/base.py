@@ -8,9 +8,10 @@ upsert or script; :meth:`SessionStore.start` checks the user's session generatio
 caller's current role and the last admin, each in the step that writes (the account rules in
 :mod:`service.accounts` rely on it). Stores raise, never return flags: :class:`SessionReused` (the family
 is revoked by the time it is raised), :class:`SessionRevoked`, :class:`SessionGenerationChanged`,
-:class:`UserExists`, :class:`UserNotFound`, :class:`ActorNotAdmin`, :class:`LastAdmin`, and
-:class:`StoreUnavailable` for every connection-level failure of the backend, translated in one place per
-backend.
+:class:`UserExists`, :class:`UserNotFound`, :class:`ActorNotAdmin`, :class:`LastAdmin`,
+:class:`StoreUnavailable` for every connection-level failure of the backend, and :class:`StoreRejected`
+when the backend refuses a value as data (the request's fault, not an outage), translated in one place
+per backend.
 
 Times cross this boundary as float seconds since the epoch, so every backend stores the same numbers.
 """
@@ -39,6 +40,7 @@ __all__ = [
     "SessionRevoked",
     "SessionStore",
     "StoreError",
+    "StoreRejected",
     "StoreUnavailable",
     "UserExists",
     "UserNotFound",
@@ -54,6 +56,13 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The backend cannot be reached or failed; login and refresh fail closed (503)."""
+
+
+class StoreRejected(StoreError):
+    """The backend refused a value of the request as data; the store is fine, the request is not (400).
+
+    A NUL byte or an unencodable character in a name, a string too long for its column (SQLSTATE class 22).
+    """
 
 
 class UserExists(StoreError):
@@ -134,11 +143,13 @@ class Rotation(msgspec.Struct, frozen=True, kw_only=True):
 
     ``winner`` is true when this call moved the family forward (its successor is now current). Otherwise
     it was a retry of the token just rotated, within the grace window, and ``sealed_successor`` is the
-    successor the winner stored: the caller unseals it and returns the very same token.
+    successor the winner stored: the caller unseals it and returns the very same token. ``expires_at`` is
+    when the family now ends: the successor's expiry, or the family's absolute end if that comes first.
     """
 
     winner: bool
     sealed_successor: bytes
+    expires_at: float
 
 
 class UserStore(Protocol):
@@ -212,6 +223,7 @@ class SessionStore(Protocol):
         expires_at: float,
         now: float,
         grace: int,
+        max_age: float,
     ) -> Rotation:
         """Replace the family's current token ``presented_jti`` by ``successor_jti``, atomically.
 
@@ -219,7 +231,9 @@ class SessionStore(Protocol):
         later retry, that presents the token rotated at most ``grace`` seconds ago gets the winner's
         sealed successor. Any other presented token of the family is reuse: the family is revoked and
         :class:`SessionReused` raised. An unknown, expired or revoked family raises
-        :class:`SessionRevoked`.
+        :class:`SessionRevoked`; so does a family that started ``max_age`` seconds or more before ``now``
+        (its login is too old, however often it was refreshed), which is revoked on the way. The family's
+        new expiry is ``expires_at`` or ``started + max_age``, whichever comes first.
         """
         ...
 

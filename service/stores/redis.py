@@ -12,7 +12,8 @@ Layout (``prefix`` defaults to ``tokenbench:``): a hash ``<prefix>session:<famil
 and :data:`_START` refuses a family whose login read an older value (the counter never expires). The scripts
 build the set's key from the prefix, so this layout needs a single Redis (no cluster).
 
-Connection errors are translated to :class:`StoreUnavailable` in :func:`_translate`.
+Connection errors are translated to :class:`StoreUnavailable` in :func:`_translate`; a value redis-py
+cannot send (a lone surrogate, a type it refuses) to :class:`StoreRejected`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import DataError, RedisError
 
 from service.stores.base import (
     Hit,
@@ -31,6 +32,7 @@ from service.stores.base import (
     SessionRecord,
     SessionReused,
     SessionRevoked,
+    StoreRejected,
     StoreUnavailable,
     refuse_past_limits,
 )
@@ -51,25 +53,35 @@ if redis.call('PTTL', KEYS[2]) < want then redis.call('PEXPIRE', KEYS[2], want) 
 return 1
 """
 
-# ARGV: presented, successor, sealed, now, grace, expires_at, user-set prefix
+# ARGV: presented, successor, sealed, now, grace, expires_at, user-set prefix, max_age. Times come back as
+# strings: Redis would truncate a Lua number to an integer.
 _ROTATE: Final = """
 local s = redis.call('HMGET', KEYS[1], 'current_jti', 'previous_jti', 'rotated_at', 'sealed',
-                     'revoked_at', 'username', 'expires_at')
+                     'revoked_at', 'username', 'expires_at', 'created_at')
 local now = tonumber(ARGV[4])
-if not s[1] or s[5] or tonumber(s[7]) <= now then return {'revoked'} end
+if not s[1] or s[5] then return {'revoked'} end
+local deadline = tonumber(s[8]) + tonumber(ARGV[8])
+if deadline <= now then
+  redis.call('HSET', KEYS[1], 'revoked_at', ARGV[4])
+  redis.call('HDEL', KEYS[1], 'sealed')
+  return {'revoked'}
+end
+if tonumber(s[7]) <= now then return {'revoked'} end
 if s[1] == ARGV[1] then
+  local expires = ARGV[6]
+  if deadline < tonumber(ARGV[6]) then expires = string.format('%.6f', deadline) end
   redis.call('HSET', KEYS[1], 'previous_jti', ARGV[1], 'current_jti', ARGV[2], 'sealed', ARGV[3],
-             'rotated_at', ARGV[4], 'expires_at', ARGV[6])
+             'rotated_at', ARGV[4], 'expires_at', expires)
   redis.call('HINCRBY', KEYS[1], 'ver', 1)
-  local want = math.ceil((tonumber(ARGV[6]) - now) * 1000)
+  local want = math.ceil((tonumber(expires) - now) * 1000)
   redis.call('PEXPIRE', KEYS[1], want)
   local set = ARGV[7] .. s[6]
   if redis.call('PTTL', set) < want then redis.call('PEXPIRE', set, want) end
-  return {'winner', ARGV[3]}
+  return {'winner', ARGV[3], expires}
 end
 local grace = tonumber(ARGV[5])
 if grace > 0 and s[2] == ARGV[1] and s[3] and now <= tonumber(s[3]) + grace and s[4] then
-  return {'retry', s[4]}
+  return {'retry', s[4], s[7]}
 end
 redis.call('HSET', KEYS[1], 'revoked_at', ARGV[4])
 redis.call('HDEL', KEYS[1], 'sealed')
@@ -148,6 +160,8 @@ def connect(url: str) -> Redis:
 async def _translate() -> AsyncIterator[None]:
     try:
         yield
+    except (DataError, UnicodeError) as exc:
+        raise StoreRejected(f"redis refused a value: {type(exc).__name__}") from exc
     except (RedisError, OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
 
@@ -218,6 +232,7 @@ class RedisSessionStore(_RedisStore):
         expires_at: float,
         now: float,
         grace: int,
+        max_age: float,
     ) -> Rotation:
         """One Lua compare-and-set; see :meth:`service.stores.base.SessionStore.rotate`."""
         async with _translate():
@@ -231,13 +246,18 @@ class RedisSessionStore(_RedisStore):
                     grace,
                     repr(expires_at),
                     f"{self._prefix}user-sessions:",
+                    repr(max_age),
                 ],
             )
         outcome = _text(result[0])
         if outcome == "winner":
-            return Rotation(winner=True, sealed_successor=sealed_successor)
+            return Rotation(
+                winner=True, sealed_successor=sealed_successor, expires_at=float(_text(result[2]))
+            )
         if outcome == "retry":
-            return Rotation(winner=False, sealed_successor=bytes(result[1]))
+            return Rotation(
+                winner=False, sealed_successor=bytes(result[1]), expires_at=float(_text(result[2]))
+            )
         if outcome == "reused":
             raise SessionReused(family)
         raise SessionRevoked(family)

@@ -11,8 +11,10 @@ The same statements run on both. Notes per dialect:
 * PostgreSQL's ``UPDATE ... WHERE current_jti = :presented`` takes the row lock; a concurrent updater
   re-evaluates the condition after the winner commits and updates nothing, which is the compare-and-set.
 
-Every driver error is translated to :class:`StoreUnavailable` (or a domain error) in :func:`_translate`,
-the one place that knows SQLAlchemy's exception classes.
+Every driver error is translated in :func:`_translate`, the one place that knows SQLAlchemy's exception
+classes: a value the database refuses as data (SQLSTATE class 22, e.g. a NUL byte or a name too long
+for its column on PostgreSQL; a lone surrogate that no driver can encode) to :class:`StoreRejected`,
+anything else to :class:`StoreUnavailable` (or a domain error).
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from service.private_files import create_owner_only
 from service.stores.base import (
     ADMIN_ROLE,
     ActorNotAdmin,
@@ -56,6 +59,7 @@ from service.stores.base import (
     SessionRecord,
     SessionReused,
     SessionRevoked,
+    StoreRejected,
     StoreUnavailable,
     UserExists,
     UserNotFound,
@@ -145,7 +149,7 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_owner_only(Path(parsed.database))  # before SQLite creates it 0644 (its -wal/-shm follow)
         engine = create_async_engine(url, pool_size=SQLITE_CONNECTIONS, max_overflow=0, pool_timeout=30)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
@@ -184,13 +188,24 @@ def _create_missing_indexes(conn: SyncConnection) -> None:
         index.create(conn, checkfirst=True)
 
 
+DATA_EXCEPTION_CLASS: Final = "22"
+"""SQLSTATE class "data exception": the statement was fine, a value in it was not."""
+
+
 @asynccontextmanager
 async def _translate() -> AsyncIterator[None]:
-    """Driver and pool errors become :class:`StoreUnavailable`; domain errors pass through."""
+    """Data errors become :class:`StoreRejected`, driver and pool errors :class:`StoreUnavailable`."""
     try:
         yield
     except IntegrityError:
         raise
+    except (DataError, UnicodeError) as exc:
+        raise StoreRejected(f"the database refused a value: {type(exc).__name__}") from exc
+    except DBAPIError as exc:
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+        if sqlstate.startswith(DATA_EXCEPTION_CLASS):
+            raise StoreRejected(f"the database refused a value: SQLSTATE {sqlstate}") from exc
+        raise StoreUnavailable(f"database unavailable: {type(exc).__name__}") from exc
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"database unavailable: {type(exc).__name__}") from exc
 
@@ -371,30 +386,41 @@ class SqlSessionStore(_SqlStore):
         expires_at: float,
         now: float,
         grace: int,
+        max_age: float,
     ) -> Rotation:
         """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`."""
+        deadline = sessions.c.created_at + max_age
         async with self._begin() as conn:
-            won = await conn.execute(
-                update(sessions)
-                .where(
-                    sessions.c.family == family,
-                    sessions.c.current_jti == presented_jti,
-                    sessions.c.revoked_at.is_(None),
-                    sessions.c.expires_at > now,
+            won = (
+                await conn.execute(
+                    update(sessions)
+                    .where(
+                        sessions.c.family == family,
+                        sessions.c.current_jti == presented_jti,
+                        sessions.c.revoked_at.is_(None),
+                        sessions.c.expires_at > now,
+                        deadline > now,
+                    )
+                    .values(
+                        previous_jti=presented_jti,
+                        current_jti=successor_jti,
+                        ver=sessions.c.ver + 1,
+                        successor_sealed=sealed_successor,
+                        rotated_at=now,
+                        expires_at=_case(deadline < expires_at, deadline, expires_at),
+                    )
+                    .returning(sessions.c.expires_at)
                 )
-                .values(
-                    previous_jti=presented_jti,
-                    current_jti=successor_jti,
-                    ver=sessions.c.ver + 1,
-                    successor_sealed=sealed_successor,
-                    rotated_at=now,
-                    expires_at=expires_at,
-                )
-            )
-        if won.rowcount == 1:
-            return Rotation(winner=True, sealed_successor=sealed_successor)
+            ).first()
+        if won is not None:
+            return Rotation(winner=True, sealed_successor=sealed_successor, expires_at=won.expires_at)
         record = await self._row(family)
-        if record is None or record.revoked_at is not None or record.expires_at <= now:
+        if record is None or record.revoked_at is not None:
+            raise SessionRevoked(family)
+        if record.created_at + max_age <= now:
+            await self._revoke(family, now=now, reason="max_age")
+            raise SessionRevoked(family)
+        if record.expires_at <= now:
             raise SessionRevoked(family)
         if (
             grace > 0
@@ -403,7 +429,9 @@ class SqlSessionStore(_SqlStore):
             and now <= record.rotated_at + grace
             and record.successor_sealed is not None
         ):
-            return Rotation(winner=False, sealed_successor=record.successor_sealed)
+            return Rotation(
+                winner=False, sealed_successor=record.successor_sealed, expires_at=record.expires_at
+            )
         await self._revoke(family, now=now, reason="reuse")
         raise SessionReused(family)
 

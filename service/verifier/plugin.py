@@ -24,7 +24,8 @@ from litestar.plugins import InitPlugin
 from litestar.types import ASGIApp
 
 from formats import ClaimPolicy, FormatName, TokenError
-from service.auth.middleware import EXCLUDE_FROM_AUTH, bearer_token
+from service.auth.credentials import bearer_token
+from service.auth.middleware import EXCLUDE_FROM_AUTH
 from service.errors import ApiError, exception_handlers
 from service.verifier.client import KeySetClient
 from service.verifier.window import KeySetWindow

@@ -95,7 +95,7 @@ def test_start_case_reports_a_service_that_starts_as_got_through() -> None:
 
 
 def test_serve_prints_the_refusal_the_suite_records(tmp_path: Path) -> None:
-    weak = hs256_key_file(b"your-256-bit-secret", "weak")
+    weak = hs256_key_file(b"your-256-bit-secret")
     recorded = start_case(StartupCase("weak", FormatName.JWT_HS256, files={"jwt-hs256/weak.jwk": weak}))
     keys = tmp_path / "keys"
     (keys / "jwt-hs256").mkdir(parents=True)
@@ -104,6 +104,8 @@ def test_serve_prints_the_refusal_the_suite_records(tmp_path: Path) -> None:
         **os.environ,
         "TOKENBENCH_FORMAT": "jwt-hs256",
         "TOKENBENCH_ENV": "production",
+        "TOKENBENCH_ISSUER": "https://tokenbench.test",
+        "TOKENBENCH_AUDIENCE": "tokenbench.test",
         "TOKENBENCH_KEYS_DIR": str(keys),
         "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
     }

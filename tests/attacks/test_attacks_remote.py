@@ -107,6 +107,7 @@ def test_attacks_against_a_running_service_get_nowhere(served_es256: Served) -> 
         "needs the service's clock 1201 s ahead (run in-process)",
         "the HTTP client refuses to send it",  # an empty bearer token, a newline in the header (h11)
         "needs the service's database (run in-process, without --url)",  # the account-layer rows
+        "needs the service's refresh lifetimes and its clock (run in-process)",  # the session's maximum age
         "needs an in-process deployment: the attacker speaks from many addresses",  # the login rows
     }
     statuses = {
@@ -114,4 +115,5 @@ def test_attacks_against_a_running_service_get_nowhere(served_es256: Served) -> 
     }
     assert statuses["CLAIM-AUD-MISMATCH"] is Status.REJECTED
     assert statuses["REFRESH-REPLAY-AFTER-ROTATION"] is Status.REJECTED
+    assert statuses["COOKIE-TOSSING-LOGOUT"] is Status.REJECTED  # over plain http: refresh_token at /auth
     assert statuses["JWT-JKU-INJECTION"] is Status.REJECTED

@@ -15,6 +15,7 @@ from joserfc.jwk import OKPKey
 
 from formats import FORMATS, Claims, FormatName, KeyConfigError, Kind, TokenBadSignature, TokenFormat, load
 from formats._codec import b64url_decode, b64url_encode
+from formats._jwt_common import thumbprint_of
 from formats.jwt_eddsa import JwtEdDsa
 from tests.conftest import FixedClock
 
@@ -34,7 +35,9 @@ def public_only(jwk_text: str) -> str:
 
 
 def with_member(text: str, **members: str) -> str:
-    return json.dumps({**json.loads(text), **members})
+    """The key with ``members`` changed, and its kid still the thumbprint (so the change is what counts)."""
+    jwk = {**json.loads(text), **members}
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk) or jwk["kid"]})
 
 
 def ring(*texts: str, clock: FixedClock | None = None) -> TokenFormat:

@@ -14,6 +14,7 @@ from joserfc.jwk import ECKey
 
 from formats import FORMATS, Claims, FormatName, KeyConfigError, Kind, TokenBadSignature, TokenFormat, load
 from formats._codec import b64url_decode, b64url_encode
+from formats._jwt_common import thumbprint_of
 from formats.jwt_es256 import JwtEs256
 from tests.conftest import FixedClock
 
@@ -110,20 +111,20 @@ def ec_jwk(curve: ec.EllipticCurve, crv: str) -> str:
     private = ec.generate_private_key(curve)
     numbers = private.private_numbers()
     size = (curve.key_size + 7) // 8
-    return json.dumps(
-        {
-            "kty": "EC",
-            "crv": crv,
-            "kid": "other-curve",
-            "x": b64url_encode(numbers.public_numbers.x.to_bytes(size, "big")),
-            "y": b64url_encode(numbers.public_numbers.y.to_bytes(size, "big")),
-            "d": b64url_encode(numbers.private_value.to_bytes(size, "big")),
-        }
-    )
+    jwk = {
+        "kty": "EC",
+        "crv": crv,
+        "x": b64url_encode(numbers.public_numbers.x.to_bytes(size, "big")),
+        "y": b64url_encode(numbers.public_numbers.y.to_bytes(size, "big")),
+        "d": b64url_encode(numbers.private_value.to_bytes(size, "big")),
+    }
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
 
 
 def with_member(text: str, **members: str) -> str:
-    return json.dumps({**json.loads(text), **members})
+    """The key with ``members`` changed, and its kid still the thumbprint (so the change is what counts)."""
+    jwk = {**json.loads(text), **members}
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk) or jwk["kid"]})
 
 
 def off_curve() -> str:

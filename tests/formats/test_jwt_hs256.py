@@ -16,6 +16,7 @@ from joserfc.jwk import OctKey
 
 from formats import FORMATS, Claims, FormatName, KeyConfigError, Kind, TokenFormat, TokenMalformed, load
 from formats._codec import b64url_decode, b64url_encode
+from formats._jwt_common import thumbprint_of
 from formats.jwt_es256 import JwtEs256
 from tests.formats.rawtokens import Forger, json_bytes, wire_claims
 
@@ -119,7 +120,8 @@ def test_signature_with_nonzero_unused_bits_is_malformed(
 
 
 def oct_jwk(secret: bytes) -> str:
-    return json.dumps({"kty": "oct", "alg": "HS256", "kid": "k1", "k": b64url_encode(secret)})
+    k = b64url_encode(secret)
+    return json.dumps({"kty": "oct", "alg": "HS256", "kid": thumbprint_of({"kty": "oct", "k": k}), "k": k})
 
 
 def ec_public_key() -> ec.EllipticCurvePublicKey:

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from formats import FormatName, KeyConfigError, load
+from formats import FORMATS, FormatName, KeyConfigError, load
 from formats._codec import b64url_decode, b64url_encode
+from formats._jwt_common import thumbprint_of
 from formats.keys import generate_key_file, list_key_files
 
 WriteKey = Callable[[FormatName, str], Path]
 
 
 def hs256_jwk(secret: bytes) -> str:
-    return json.dumps({"kty": "oct", "alg": "HS256", "kid": "shared", "k": b64url_encode(secret)})
+    k = b64url_encode(secret)
+    return json.dumps({"kty": "oct", "alg": "HS256", "kid": thumbprint_of({"kty": "oct", "k": k}), "k": k})
 
 
 def test_the_same_bytes_as_hs256_secret_and_v4_local_key_are_refused_by_both(
@@ -62,6 +64,54 @@ def test_a_passphrase_as_v4_local_key_is_refused_naming_the_file_and_the_fix(
         load(FormatName.PASETO_V4_LOCAL, tmp_path)
     assert str(path) in str(refused.value)
     assert "tokenbench keys generate" in str(refused.value)
+
+
+JWK_FORMATS = [name for name in FormatName if FORMATS[name].key_file_suffix == ".jwk"]
+
+
+@pytest.mark.parametrize("name", JWK_FORMATS, ids=str)
+def test_a_generated_jwk_names_itself_by_its_rfc_7638_thumbprint(name: FormatName) -> None:
+    jwk = json.loads(FORMATS[name].generate_key_text())
+    assert jwk["kid"] == thumbprint_of(jwk)
+    assert FORMATS[name].key_id_of(json.dumps(jwk), source="generated") == jwk["kid"]
+
+
+@pytest.mark.parametrize("name", JWK_FORMATS, ids=str)
+@pytest.mark.parametrize("kid", ["k1", "other-key"], ids=["made-up", "another-keys-kid"])
+def test_a_jwk_whose_kid_is_not_its_thumbprint_is_refused_naming_the_file_and_the_fix(
+    write_key_file: WriteKey, tmp_path: Path, name: FormatName, kid: str
+) -> None:
+    jwk = json.loads(FORMATS[name].generate_key_text())
+    expected = jwk["kid"]
+    if kid == "other-key":
+        kid = json.loads(FORMATS[name].generate_key_text())["kid"]
+    path = write_key_file(name, json.dumps({**jwk, "kid": kid}))
+    with pytest.raises(KeyConfigError) as refused:
+        load(name, tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: JWK kid {kid!r} is not the key's RFC 7638 thumbprint; ")
+    assert f'set "kid" to "{expected}"' in message
+    assert f"tokenbench keys generate --format {name.value}" in message
+    path.write_text(json.dumps({**jwk, "kid": expected}))
+    assert load(name, tmp_path).active_kid == expected
+
+
+def test_the_thumbprint_covers_the_required_members_only() -> None:
+    """RFC 7638 §3.3: optional members (alg, use, d) do not change it; the RFC's own example does."""
+    rfc_7638_example = {
+        "kty": "RSA",
+        "n": (
+            "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJE"
+            "CPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2Q"
+            "vzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6"
+            "WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        ),
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert thumbprint_of(rfc_7638_example) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    assert thumbprint_of({"kty": "oct"}) is None  # a missing member is the format's to name
 
 
 SECRET_KEY_FILES = {

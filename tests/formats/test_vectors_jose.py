@@ -20,7 +20,7 @@ import pytest
 
 from formats import FORMATS, FormatName, Kind, TokenBadSignature, TokenMalformed, forge
 from formats._codec import b64url_decode, b64url_encode
-from formats._jwt_common import jwk_thumbprint
+from formats._jwt_common import jwk_thumbprint, thumbprint_of
 from formats.jwt_eddsa import JwtEdDsa
 from formats.jwt_es256 import JwtEs256
 from formats.jwt_hs256 import JwtHs256
@@ -40,7 +40,7 @@ def split(compact: str) -> tuple[bytes, bytes]:
 
 
 def with_kid(jwk: dict[str, str]) -> str:
-    return json.dumps({**jwk, "kid": "rfc7515"})
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
 
 
 def test_appendix_a_file_holds_a1_a3_a5() -> None:

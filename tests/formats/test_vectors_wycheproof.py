@@ -25,6 +25,7 @@ import pytest
 from formats import TokenBadSignature
 from formats._codec import b64url_encode
 from formats._ed25519 import ed25519_verify
+from formats._jwt_common import thumbprint_of
 from formats.jwt_eddsa import JwtEdDsa
 from formats.jwt_es256 import JwtEs256
 from formats.paseto_v4_public import PasetoV4Public
@@ -55,7 +56,8 @@ def test_every_wycheproof_vector_is_labelled_valid_or_invalid() -> None:
 def p256_jwk(public_key: dict[str, Any]) -> str:
     assert public_key["curve"] == "secp256r1"
     x, y = (int(public_key[c], 16).to_bytes(32, "big") for c in ("wx", "wy"))
-    return json.dumps({"kty": "EC", "crv": "P-256", "x": b64url_encode(x), "y": b64url_encode(y), "kid": "w"})
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64url_encode(x), "y": b64url_encode(y)}
+    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,8 @@ def test_wycheproof_ed25519_vector_verifies_as_labelled_through_the_jwt_eddsa_ch
     eddsa: JwtEdDsa, group: dict[str, Any], test: dict[str, Any]
 ) -> None:
     x = b64url_encode(bytes.fromhex(group["publicKey"]["pk"]))
-    jwk = json.dumps({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": f"tc{test['tcId']}"})
+    members = {"kty": "OKP", "crv": "Ed25519", "x": x}
+    jwk = json.dumps({**members, "kid": thumbprint_of(members)})
     _, key = JwtEdDsa.parse_key(jwk, source=f"tcId {test['tcId']}")
     message, signature = bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"])
     if test["result"] == "valid":

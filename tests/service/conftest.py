@@ -26,6 +26,7 @@ from litestar.testing import TestClient
 
 from formats import ClaimPolicy, FormatName
 from service.app import create_app
+from service.auth.credentials import RefreshCookie
 from service.auth.roles import Role
 from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
@@ -109,12 +110,17 @@ class Api:
         return {"Authorization": f"Bearer {self.token_as(username)}"}
 
     @property
+    def cookie(self) -> RefreshCookie:
+        """The refresh cookie's name and path in this app (``__Host-refresh_token`` at ``/`` when secure)."""
+        return RefreshCookie.of(secure=self.services.settings.cookie_secure)
+
+    @property
     def refresh_cookie(self) -> str | None:
-        return self.client.cookies.get("refresh_token", domain="tokenbench.test", path="/auth")
+        return self.client.cookies.get(self.cookie.name, domain="tokenbench.test", path=self.cookie.path)
 
     def set_refresh_cookie(self, value: str) -> None:
         self.client.cookies.clear()
-        self.client.cookies.set("refresh_token", value, domain="tokenbench.test", path="/auth")
+        self.client.cookies.set(self.cookie.name, value, domain="tokenbench.test", path=self.cookie.path)
 
 
 def open_api(settings: Settings, clock: Any) -> Iterator[Api]:

@@ -26,6 +26,7 @@ from formats import FormatName, Kind
 from service.accounts import Accounts
 from service.app import create_app
 from service.attacks.inprocess import ObservedUserStore
+from service.auth.credentials import HOST_REFRESH_COOKIE
 from service.auth.roles import Role
 from service.passwords import PasswordHasher
 from service.services import Services
@@ -56,7 +57,8 @@ class Deployment:
 
     def refresh(self, token: str) -> httpx.Response:
         self.client.cookies.clear()
-        self.client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
+        cookie = HOST_REFRESH_COOKIE  # https, TOKENBENCH_COOKIE_SECURE at its default
+        self.client.cookies.set(cookie.name, token, domain="tokenbench.test", path=cookie.path)
         return self.client.post("/auth/refresh")
 
 

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from formats import FormatName, Kind
 from service.app import create_app
+from service.auth.credentials import HOST_REFRESH_COOKIE
 from service.auth.roles import Role
 from service.settings import RateLimit, Secret, Settings
 from service.stores import Stores
@@ -113,13 +114,16 @@ def login(test_client: TestClient, name: str):
     return test_client.post("/auth/login", json={"username": name, "password": f"{name}-password"})
 
 
+COOKIE = HOST_REFRESH_COOKIE  # the apps here are https with TOKENBENCH_COOKIE_SECURE at its default
+
+
 def refresh_cookie(test_client: TestClient) -> str:
-    return test_client.cookies.get("refresh_token", domain="tokenbench.test", path="/auth")
+    return test_client.cookies.get(COOKIE.name, domain="tokenbench.test", path=COOKIE.path)
 
 
 def refresh_with(test_client: TestClient, token: str):
     test_client.cookies.clear()
-    test_client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
+    test_client.cookies.set(COOKIE.name, token, domain="tokenbench.test", path=COOKIE.path)
     return test_client.post("/auth/refresh")
 
 
@@ -176,8 +180,9 @@ def test_login_rate_limit_is_shared_state(client) -> None:
 
 
 def test_login_with_a_name_that_casefolds_long_is_refused_not_unavailable(client) -> None:
-    """256 characters are allowed, and "ﬃ".casefold() is "ffi": the rate-limit key must still fit."""
+    """ "ﬃ".casefold() is "ffi": such a name never reaches the rate-limit key or a store, the user-name rule
+    refuses it first (400, never 503)."""
     test_client, _ = client
     response = test_client.post("/auth/login", json={"username": "\ufb03" * 256, "password": "guess"})
-    assert response.status_code == 401, response.text
-    assert response.json()["code"] == "invalid_credentials"
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_request"

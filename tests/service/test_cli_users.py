@@ -222,3 +222,17 @@ def test_serve_demo_is_refused_in_production(monkeypatch, capsys, tmp_path: Path
     assert len(err) == 1
     assert err[0].startswith("tokenbench: error: --demo is refused when TOKENBENCH_ENV=production")
     assert not (tmp_path / "prod.db").exists()
+
+
+@pytest.mark.parametrize("action", ["set-role", "set-password", "delete"])
+def test_a_hostile_name_is_refused_by_the_rule_not_taken_for_a_database_outage(
+    monkeypatch, capsys, tmp_path: Path, request: pytest.FixtureRequest, action: str
+) -> None:
+    """On PostgreSQL, where a NUL byte is a data error: the CLI checks the name first (one line, status 1)."""
+    monkeypatch.setenv("TOKENBENCH_DATABASE_URL", request.getfixturevalue("postgres_database"))
+    extra = {"set-role": ["--role", "admin"], "set-password": ["--password-stdin"], "delete": []}[action]
+    assert users(monkeypatch, action, "--username", "a\x00b", *extra, stdin="new-password-1\n") == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("tokenbench: error: "), lines
+    assert "TOKENBENCH_DATABASE_URL" not in lines[0]

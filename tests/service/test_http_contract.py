@@ -48,20 +48,24 @@ def test_login_returns_a_bearer_token_body_and_the_refresh_cookie(api, format_na
     assert body["format"] == format_name.value
     assert response.headers["cache-control"] == "no-store"
     set_cookie = response.headers["set-cookie"]
-    assert set_cookie.startswith("refresh_token=")
+    assert set_cookie.startswith("__Host-refresh_token=")
     attrs = cookie_attributes(set_cookie)
     assert "httponly" in attrs
     assert "secure" in attrs
+    assert "domain" not in attrs  # __Host-: host-only, Secure and Path=/, or browsers drop it
     assert attrs["samesite"].lower() == "strict"
-    assert attrs["path"] == "/auth"
+    assert attrs["path"] == "/"
     assert attrs["max-age"] == str(7 * 24 * 3600)
 
 
-def test_login_cookie_drops_secure_only_when_cookie_secure_is_false(make_api, settings) -> None:
+def test_login_cookie_is_plain_at_auth_only_when_cookie_secure_is_false(make_api, settings) -> None:
     api = make_api(replace(settings, cookie_secure=False))
-    attrs = cookie_attributes(api.login_as("alice").headers["set-cookie"])
+    set_cookie = api.login_as("alice").headers["set-cookie"]
+    assert set_cookie.startswith("refresh_token=")
+    attrs = cookie_attributes(set_cookie)
     assert "secure" not in attrs
     assert "httponly" in attrs
+    assert attrs["path"] == "/auth"
 
 
 def test_login_access_token_is_an_access_token_of_the_configured_format(api) -> None:
@@ -355,3 +359,18 @@ def test_schema_puts_the_bearer_scheme_on_protected_routes_only(api) -> None:
 def test_an_unknown_route_is_404_and_a_wrong_method_405_in_the_error_shape(api) -> None:
     assert_error(api.client.get("/nowhere"), 404, "not_found")
     assert_error(api.client.get("/auth/login"), 405, "method_not_allowed")
+
+
+def test_schema_is_json_only_with_a_csp_that_lets_nothing_run(api) -> None:
+    """No page loading third-party JavaScript on the origin of /auth/refresh (docs/service.md)."""
+    for path in ("/schema", "/schema/openapi.json"):
+        response = api.client.get(path)
+        assert response.status_code == 200
+        assert response.json()["openapi"].startswith("3.")
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+        assert response.headers["x-content-type-options"] == "nosniff"
+    for page in ("swagger", "redoc", "rapidoc", "elements", "scalar"):
+        response = api.client.get(f"/schema/{page}")
+        assert response.status_code == 404, page
+        assert "<script" not in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")

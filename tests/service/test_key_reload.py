@@ -9,6 +9,7 @@ import pytest
 
 from formats import FORMATS, FormatName, Kind
 from formats._codec import b64url_encode
+from formats._jwt_common import thumbprint_of
 from formats.keys import generate_key_file
 from service.keyring import KeyReloader, default_activation_delay, load_format
 from service.settings import Settings
@@ -56,7 +57,12 @@ def test_the_reloader_refuses_a_key_shared_with_another_format(tmp_path, clock, 
     local = generate_key_file(settings.keys_dir, FormatName.PASETO_V4_LOCAL)
     secret = FORMATS[FormatName.PASETO_V4_LOCAL].key_material_of(local.path.read_text().strip(), source="x")
     assert secret is not None
-    shared = {"kty": "oct", "alg": "HS256", "kid": "shared", "k": b64url_encode(secret)}
+    members = {"kty": "oct", "k": b64url_encode(secret)}
+    shared = {
+        **members,
+        "alg": "HS256",
+        "kid": thumbprint_of(members),
+    }  # a well-named key: only the bytes are wrong
     (settings.keys_dir / "jwt-hs256" / "29990101T000000000000Z-shared.jwk").write_text(json.dumps(shared))
     with caplog.at_level(logging.ERROR, logger="tokenbench"):
         assert reloader.check() is False

@@ -50,7 +50,7 @@ def test_an_authorization_header_over_8_kib_is_refused_unparsed(api) -> None:
 def test_a_cookie_header_over_8_kib_is_refused_unparsed(api) -> None:
     api.login_as("alice")
     response = api.client.post(
-        "/auth/refresh", headers={"Cookie": f"refresh_token={api.refresh_cookie}; pad={'x' * 8192}"}
+        "/auth/refresh", headers={"Cookie": f"{api.cookie.name}={api.refresh_cookie}; pad={'x' * 8192}"}
     )
     assert response.status_code == 401
     assert response.json()["code"] == "token_malformed"

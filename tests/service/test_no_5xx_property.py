@@ -1,14 +1,29 @@
 """No input produces a 5xx: hypothesis posts random bodies, headers, cookies and path segments to every
-route, with and without valid credentials, for every format."""
+route, with and without valid credentials, for every format on SQLite, and for one format with users and
+sessions on PostgreSQL and with sessions and rate limits on Redis (where a NUL byte in a user name used to
+be a 503: the database refused the value and the service called it an outage)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import string
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from litestar.testing import TestClient
+
+from formats import FormatName
+from service.app import create_app
+from service.auth.roles import Role
+from service.settings import RateLimit, Secret, Settings
+from tests.service.conftest import BASE_URL, CHEAP_ARGON2, CSRF, PASSWORDS, Api
+from tests.service.test_backends_http import redis_stores, wipe
 
 ROUTES = [
     ("POST", "/auth/login"),
@@ -40,8 +55,14 @@ json_values = st.recursive(
     ),
     max_leaves=10,
 )
+HOSTILE_NAMES = ["a\x00b", "alice\n", "\ud800", "x" * 300, "\ufb03" * 30, "ad\u0000min", " admin"]
+"""Names a database may refuse as data: NUL, a lone surrogate, too long for the column, control characters."""
 field_values = st.one_of(
-    st.text(max_size=70), st.integers(), st.none(), st.sampled_from(["admin", "user", "alice"])
+    st.text(max_size=70),
+    st.integers(),
+    st.none(),
+    st.sampled_from(["admin", "user", "alice"]),
+    st.sampled_from(HOSTILE_NAMES),
 )
 bodies = st.one_of(
     st.binary(max_size=300),
@@ -56,8 +77,9 @@ bodies = st.one_of(
         },
     ).map(lambda v: json.dumps(v).encode()),
 )
-segments = st.text(
-    alphabet=string.ascii_letters + string.digits + "._~-%@!$&'()*+=:", min_size=1, max_size=40
+segments = st.one_of(
+    st.text(alphabet=string.ascii_letters + string.digits + "._~-%@!$&'()*+=:", min_size=1, max_size=40),
+    st.sampled_from(["a%00b", "%00", "alice%0A", "%ED%A0%80", "%C0%80", "x" * 300, "%EF%AC%83" * 30]),
 )
 
 
@@ -67,12 +89,19 @@ def mutate(token: str, data: st.DataObject) -> str:
     return token[:position] + replacement + token[position + 1 :]
 
 
-@pytest.fixture
-def tokens(api) -> dict[str, str]:
-    """A valid admin access token and a valid refresh token, made once per format."""
+def tokens_of(api: Api) -> dict[str, str]:
+    """A valid admin access token and a valid refresh token."""
     admin = api.token_as("admin")
     api.login_as("alice")
-    return {"admin": admin, "refresh": api.refresh_cookie}
+    refresh = api.refresh_cookie
+    assert refresh is not None
+    return {"admin": admin, "refresh": refresh}
+
+
+@pytest.fixture
+def tokens(api) -> dict[str, str]:
+    """Made once per format."""
+    return tokens_of(api)
 
 
 @settings(
@@ -82,6 +111,84 @@ def tokens(api) -> dict[str, str]:
 )
 @given(data=st.data())
 def test_no_input_produces_a_5xx(api, tokens: dict[str, str], data: st.DataObject) -> None:
+    assert_no_5xx(api, tokens, data)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+def backend_api(request: pytest.FixtureRequest, tmp_path: Path, clock, policy) -> Iterator[Api]:
+    """One format on each backend: SQLite; users and sessions on PostgreSQL; sessions on Redis."""
+    settings = Settings(
+        format=FormatName.PASETO_V4_PUBLIC,
+        database_url=Secret(f"sqlite+aiosqlite:///{tmp_path / 'users.db'}"),
+        keys_dir=tmp_path / "keys",
+        issuer=policy.issuer,
+        audience=policy.audience,
+        argon2=CHEAP_ARGON2,
+        login_rate_limit=RateLimit(count=1000, period=60),
+    )
+    stores = None
+    if request.param == "postgresql":
+        settings = replace(settings, database_url=Secret(request.getfixturevalue("postgres_database")))
+        asyncio.run(wipe(settings.database_url.reveal()))
+    elif request.param == "redis":
+        stores = redis_stores(settings, request.getfixturevalue("redis_url"))
+    app = create_app(settings, stores=stores, clock=clock)
+    with TestClient(app, base_url=BASE_URL) as client:
+        client.headers.update(CSRF)
+        api = Api(client=client, services=app.state.services)
+        api.add_user("admin", PASSWORDS["admin"], Role.ADMIN)
+        api.add_user("alice", PASSWORDS["alice"], Role.USER)
+        yield api
+        if stores is not None:
+            with client.portal() as portal:
+                portal.call(stores.shutdown)
+
+
+@pytest.fixture
+def backend_tokens(backend_api: Api) -> dict[str, str]:
+    return tokens_of(backend_api)
+
+
+@pytest.mark.parametrize("backend_api", ["postgresql", "redis"], indirect=True)
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_no_input_produces_a_5xx_on_postgresql_and_redis(
+    backend_api: Api, backend_tokens: dict[str, str], data: st.DataObject
+) -> None:
+    assert_no_5xx(backend_api, backend_tokens, data)
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=ascii)
+def test_a_hostile_user_name_is_a_400_wherever_a_name_enters(backend_api: Api, name: str) -> None:
+    """The login body, the admin create body and the admin path: a 400 with a code, on every backend."""
+    api = backend_api
+    admin = api.bearer("admin")
+    quoted = quote(name.encode("utf-8", "surrogatepass"), safe="")
+    as_json = {**admin, "Content-Type": "application/json"}  # json.dumps escapes a lone surrogate
+
+    def body(**fields: str) -> str:
+        return json.dumps(fields)
+
+    login = body(username=name, password="alice-password-1")
+    create = body(username=name, password="password-123", role="user")
+    promote = body(role="admin")  # a valid body: only the name in the path is wrong
+    answers = {
+        "login": api.client.post("/auth/login", headers=as_json, content=login),
+        "create": api.client.post("/admin/users", headers=as_json, content=create),
+        "change-role": api.client.patch(f"/admin/users/{quoted}", headers=as_json, content=promote),
+    }
+    for where, response in answers.items():
+        assert response.status_code == 400, (where, response.status_code, response.text)
+        assert response.json()["code"] == "invalid_request", where
+    users = {user["username"] for user in api.client.get("/admin/users", headers=admin).json()}
+    assert users == {"admin", "alice"}
+
+
+def assert_no_5xx(api: Api, tokens: dict[str, str], data: st.DataObject) -> None:
     method, path = data.draw(st.sampled_from(ROUTES))
     path = path.format(name=data.draw(segments))
     headers = {}
@@ -107,7 +214,7 @@ def test_no_input_produces_a_5xx(api, tokens: dict[str, str], data: st.DataObjec
         )
     )
     if cookie is not None:
-        headers["Cookie"] = f"refresh_token={cookie}"
+        headers["Cookie"] = f"{api.cookie.name}={cookie}"
     headers["X-Requested-With"] = data.draw(st.sampled_from(["fetch", "", " "]))
     headers["Content-Type"] = data.draw(
         st.sampled_from(

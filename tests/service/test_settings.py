@@ -26,6 +26,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert settings.keys_dir == Path("var/keys")
     assert (settings.access_ttl, settings.refresh_ttl, settings.leeway) == (900, 7 * 24 * 3600, 30)
     assert settings.refresh_grace == 10
+    assert settings.session_max_age == 30 * 24 * 3600
     assert settings.login_rate_limit == RateLimit(count=10, period=60)
     assert settings.login_address_rate_limit == RateLimit(count=30, period=60)
     assert settings.login_account_rate_limit == RateLimit(count=100, period=3600)
@@ -54,6 +55,7 @@ def test_every_variable_is_read() -> None:
             "TOKENBENCH_REFRESH_TTL": "86400",
             "TOKENBENCH_LEEWAY": "0",
             "TOKENBENCH_REFRESH_GRACE": "0",
+            "TOKENBENCH_SESSION_MAX_AGE": "86400",
             "TOKENBENCH_LOGIN_RATE_LIMIT": "5/second",
             "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "20/hour",
             "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "50/day",
@@ -78,6 +80,7 @@ def test_every_variable_is_read() -> None:
         0,
         0,
     )
+    assert settings.session_max_age == 86400
     assert settings.login_rate_limit == RateLimit(count=5, period=1)
     assert settings.login_address_rate_limit == RateLimit(count=20, period=3600)
     assert settings.login_account_rate_limit == RateLimit(count=50, period=86400)
@@ -139,6 +142,10 @@ BAD_VALUES = [
     ("TOKENBENCH_LOGIN_RATE_LIMIT", "10"),
     ("TOKENBENCH_LOGIN_RATE_LIMIT", "0/minute"),
     ("TOKENBENCH_LOGIN_RATE_LIMIT", "10/fortnight"),
+    ("TOKENBENCH_SESSION_MAX_AGE", "0"),
+    ("TOKENBENCH_SESSION_MAX_AGE", "3600"),  # under the default TOKENBENCH_REFRESH_TTL of 7 days
+    ("TOKENBENCH_SESSION_MAX_AGE", "30d"),
+    ("TOKENBENCH_SESSION_MAX_AGE", "9999999999"),
     ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "30"),
     ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "0/minute"),
     ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "100/week"),
@@ -181,20 +188,44 @@ def test_a_bad_value_is_one_line_naming_the_variable(variable: str, value: str) 
     assert excinfo.value.variable == variable
 
 
+PRODUCTION = {
+    "TOKENBENCH_ENV": "production",
+    "TOKENBENCH_ISSUER": "https://auth.example",
+    "TOKENBENCH_AUDIENCE": "api.example",
+}
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("TOKENBENCH_COOKIE_SECURE", "false"),
         ("TOKENBENCH_ARGON2_MEMORY_COST", "1024"),
         ("TOKENBENCH_ARGON2_TIME_COST", "1"),
+        ("TOKENBENCH_LOGIN_RATE_LIMIT", "off"),
+        ("TOKENBENCH_ISSUER", ""),
+        ("TOKENBENCH_AUDIENCE", " "),
         ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "off"),
         ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "off"),
     ],
 )
 def test_production_refuses_development_conveniences(variable: str, value: str) -> None:
     Settings.from_env({variable: value})  # fine in development
-    with pytest.raises(SettingsError, match=f"^{variable}: "):
-        Settings.from_env({"TOKENBENCH_ENV": "production", variable: value})
+    with pytest.raises(SettingsError, match=f"^{variable}: ") as excinfo:
+        Settings.from_env({**PRODUCTION, variable: value})
+    assert "\n" not in str(excinfo.value)
+
+
+def test_production_starts_with_issuer_audience_and_a_rate_limit() -> None:
+    assert Settings.from_env(PRODUCTION).env is Environment.PRODUCTION
+
+
+def test_session_max_age_follows_a_longer_refresh_ttl_only_when_set() -> None:
+    with pytest.raises(SettingsError, match=r"^TOKENBENCH_SESSION_MAX_AGE: .*TOKENBENCH_REFRESH_TTL"):
+        Settings.from_env({"TOKENBENCH_REFRESH_TTL": str(60 * 24 * 3600)})
+    settings = Settings.from_env(
+        {"TOKENBENCH_REFRESH_TTL": str(60 * 24 * 3600), "TOKENBENCH_SESSION_MAX_AGE": str(90 * 24 * 3600)}
+    )
+    assert settings.session_max_age == 90 * 24 * 3600
 
 
 # --- the process: exit status and the one line ------------------------------------------------------
@@ -229,9 +260,7 @@ def serve_error(monkeypatch, capsys, tmp_path: Path, **env: str) -> str:
 
 
 def test_production_without_keys_refuses_to_start(monkeypatch, capsys, tmp_path: Path) -> None:
-    line = serve_error(
-        monkeypatch, capsys, tmp_path, TOKENBENCH_ENV="production", TOKENBENCH_FORMAT="jwt-hs256"
-    )
+    line = serve_error(monkeypatch, capsys, tmp_path, **PRODUCTION, TOKENBENCH_FORMAT="jwt-hs256")
     assert str(tmp_path / "keys" / "jwt-hs256") in line
     assert "tokenbench keys generate --format jwt-hs256" in line
     assert not (tmp_path / "keys").exists()

@@ -46,6 +46,7 @@ def test_sqlite_uses_one_connection_and_concurrent_rotations_all_complete(tmp_pa
                         expires_at=now + 600,
                         now=now + 1,
                         grace=10,
+                        max_age=30 * 86400,
                     )
                     for i in range(32)
                 )

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from formats import Claims, Kind
 from service.app import create_app
+from service.auth.credentials import HOST_REFRESH_COOKIE
 from service.auth.roles import Role, permissions_of
 from service.settings import Secret
 from service.stores import open_stores
@@ -70,7 +71,8 @@ def test_store_outage_fails_login_and_refresh_closed_but_not_me(settings, clock,
         assert login.json()["code"] == "store_unavailable"
         assert "retry-after" in login.headers
 
-        client.cookies.set("refresh_token", refresh, domain="tokenbench.test", path="/auth")
+        cookie = HOST_REFRESH_COOKIE  # https, TOKENBENCH_COOKIE_SECURE at its default
+        client.cookies.set(cookie.name, refresh, domain="tokenbench.test", path=cookie.path)
         if down == "redis":
             with client.portal() as portal:
                 portal.call(lambda: stores.users.create("alice", role="user", password_hash="x", now=0.0))

@@ -165,7 +165,9 @@ async def started(sessions: Any, family: str = "fam-1", username: str = "bob", j
     await sessions.start(family, username=username, jti=jti, expires_at=NOW + DAY, now=NOW, generation=0)
 
 
-def rotation(presented: str, successor: str, now: float = NOW, grace: int = 10) -> dict[str, Any]:
+def rotation(
+    presented: str, successor: str, now: float = NOW, grace: int = 10, max_age: float = 30 * DAY
+) -> dict[str, Any]:
     return {
         "presented_jti": presented,
         "successor_jti": successor,
@@ -173,6 +175,7 @@ def rotation(presented: str, successor: str, now: float = NOW, grace: int = 10) 
         "expires_at": now + DAY,
         "now": now,
         "grace": grace,
+        "max_age": max_age,
     }
 
 
@@ -182,6 +185,7 @@ def test_rotate_moves_the_family_forward(session_backend: Backend) -> None:
         await started(sessions)
         result = await sessions.rotate("fam-1", **rotation("jti-0", "jti-1", now=NOW + 5))
         assert result.winner
+        assert result.expires_at == NOW + 5 + DAY
         record = await sessions.get("fam-1")
         assert (record.current_jti, record.previous_jti, record.ver) == ("jti-1", "jti-0", 1)
         assert record.rotated_at == NOW + 5
@@ -232,6 +236,38 @@ def test_strict_grace_and_older_tokens_are_reuse(session_backend: Backend) -> No
         await sessions.rotate("older", **rotation("a-1", "a-2"))
         with pytest.raises(SessionReused):
             await sessions.rotate("older", **rotation("a-0", "a-x"))
+
+    run(session_backend, body)
+
+
+def test_rotation_never_extends_a_family_past_its_max_age(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)  # started at NOW, expires at NOW + DAY
+        limit = 1.5 * DAY
+        first = await sessions.rotate(
+            "fam-1", **rotation("jti-0", "jti-1", now=NOW + 0.25 * DAY, max_age=limit)
+        )
+        assert first.expires_at == NOW + 1.25 * DAY  # the successor's own expiry comes first
+        capped = await sessions.rotate("fam-1", **rotation("jti-1", "jti-2", now=NOW + DAY, max_age=limit))
+        assert capped.winner
+        assert capped.expires_at == NOW + limit  # not NOW + 2 * DAY
+        assert (await sessions.get("fam-1")).expires_at == NOW + limit
+        retry = await sessions.rotate("fam-1", **rotation("jti-1", "jti-x", now=NOW + DAY + 1, max_age=limit))
+        assert (retry.winner, retry.expires_at) == (False, NOW + limit)
+
+    run(session_backend, body)
+
+
+def test_a_family_past_its_max_age_is_refused_and_revoked(session_backend: Backend) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        sessions = stores["sessions"]
+        await started(sessions)  # expires at NOW + DAY: a smaller max age (setting lowered) still counts
+        with pytest.raises(SessionRevoked):
+            await sessions.rotate("fam-1", **rotation("jti-0", "jti-1", now=NOW + 3600, max_age=3600))
+        assert (await sessions.get("fam-1")).revoked_at == NOW + 3600
+        with pytest.raises(SessionRevoked):  # and stays revoked when the setting is raised again
+            await sessions.rotate("fam-1", **rotation("jti-0", "jti-1", now=NOW + 3601))
 
     run(session_backend, body)
 
