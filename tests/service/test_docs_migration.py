@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from formats import FormatName, Kind, ephemeral
@@ -25,7 +25,15 @@ def size_rows() -> list[str]:
         sessions = SessionManager(fmt=fmt, stores=open_stores(settings), settings=settings, clock=lambda: now)
         access = sessions.issue_access("alice", Role.USER, now=now)
         refresh = fmt.issue(
-            sessions._issue_refresh("alice", Role.USER, family="f" * 22, ver=0, now=now), kind=Kind.REFRESH
+            sessions._issue_refresh(
+                "alice",
+                Role.USER,
+                family="f" * 22,
+                ver=0,
+                now=now,
+                ttl=timedelta(seconds=settings.refresh_ttl),
+            ),
+            kind=Kind.REFRESH,
         )
         rows.append(f"| `{name.value}` | {len(access)} | {len(refresh)} | `{fmt.token_label}` |")
     return rows

@@ -27,10 +27,12 @@ from litestar.testing import TestClient
 from redis.asyncio import Redis
 
 from formats import FORMATS, FormatName, Kind, ephemeral
+from formats._jwt_common import jwk_thumbprint
 from formats.claims import utc_now
 from formats.keys import generate_key_file
 from formats.migration import token_label
 from service.app import create_app
+from service.auth.credentials import RefreshCookie
 from service.auth.roles import Role
 from service.cli import main
 from service.migration import SeenReporter, load_window
@@ -68,19 +70,25 @@ class Deployment:
         return response
 
     @property
+    def _cookie(self) -> RefreshCookie:
+        return RefreshCookie.of(secure=self.services.settings.cookie_secure)
+
+    @property
     def cookie(self) -> str:
-        value = self.client.cookies.get("refresh_token", domain="tokenbench.test", path="/auth")
+        value = self.client.cookies.get(self._cookie.name, domain="tokenbench.test", path=self._cookie.path)
         assert value is not None
         return value
 
-    def refresh(self, token: str) -> httpx.Response:
+    def _set(self, token: str) -> None:
         self.client.cookies.clear()
-        self.client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
+        self.client.cookies.set(self._cookie.name, token, domain="tokenbench.test", path=self._cookie.path)
+
+    def refresh(self, token: str) -> httpx.Response:
+        self._set(token)
         return self.client.post("/auth/refresh", headers=CSRF)
 
     def logout(self, token: str) -> httpx.Response:
-        self.client.cookies.clear()
-        self.client.cookies.set("refresh_token", token, domain="tokenbench.test", path="/auth")
+        self._set(token)
         return self.client.post("/auth/logout", headers=CSRF)
 
     def me(self, access: str) -> httpx.Response:
@@ -456,7 +464,8 @@ def test_an_accepted_ring_sharing_key_bytes_with_the_issued_one_refuses_to_start
     local.write_text(f"k4.local.{spelled}\n")
     hs = settings.keys_dir / "jwt-hs256" / "20260101T000000000000Z-shared.jwk"
     hs.parent.mkdir(parents=True)
-    hs.write_text(json.dumps({"kty": "oct", "alg": "HS256", "kid": "shared", "k": spelled}) + "\n")
+    kid = jwk_thumbprint({"k": spelled, "kty": "oct"})
+    hs.write_text(json.dumps({"kty": "oct", "alg": "HS256", "kid": kid, "k": spelled}) + "\n")
     window = replace(settings, format=FormatName.PASETO_V4_LOCAL, accept_formats=(FormatName.JWT_HS256,))
     with pytest.raises(SettingsError, match=r"^TOKENBENCH_ACCEPT_FORMATS: jwt-hs256: .*same key bytes"):
         load_window(window, clock=utc_now)
