@@ -107,6 +107,13 @@ class InvalidRequest(ApiError):
     """The request itself is malformed (400)."""
 
 
+class UnsupportedMediaType(ApiError):
+    """A body that is not ``application/json``: a cross-site form (``text/plain``) must not pass as JSON."""
+
+    status_code: ClassVar[int] = 415
+    code: ClassVar[str] = "unsupported_media_type"
+
+
 class MissingCredentials(ApiError):
     """No credentials at all (401 with a bare ``Bearer`` challenge, RFC 6750 §3.1)."""
 

@@ -4,6 +4,11 @@ msgspec, like most JSON parsers, keeps the last of two equal keys; another parse
 (a proxy, a WAF, a log pipeline) may keep the first, so ``{"role": "user", "role": "admin"}`` would mean
 one thing to what checked it and another to the service. RFC 8259 §4 leaves duplicates undefined, so the
 service refuses them: 400 with code ``duplicate_key``, on every route that reads a JSON body.
+
+A JSON body must also be *labelled* JSON (``application/json`` or ``application/*+json``), else 415
+``unsupported_media_type``: a cross-site HTML form can post ``text/plain`` whose text happens to be JSON
+without any CORS preflight, and would otherwise log the victim's browser into the attacker's account
+(login CSRF); a JSON content type from another origin needs a preflight the service never grants.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from litestar import Request
 
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, UnsupportedMediaType
 
 __all__ = ["StrictJsonRequest", "refuse_duplicate_keys"]
 
@@ -52,5 +57,11 @@ class StrictJsonRequest(Request[Any, Any, Any]):
 
     async def json(self) -> Any:
         """The decoded JSON body; InvalidRequest if an object in it repeats a key."""
+        media_type = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if not (
+            media_type == "application/json"
+            or (media_type.startswith("application/") and media_type.endswith("+json"))
+        ):
+            raise UnsupportedMediaType("the body must be sent as Content-Type: application/json")
         refuse_duplicate_keys(await self.body())
         return await super().json()

@@ -39,7 +39,9 @@ __all__ = [
 ]
 
 MAX_CREDENTIAL_BYTES: Final = MAX_TOKEN_CHARS
-"""An ``Authorization`` or ``Cookie`` header longer than this is refused unparsed."""
+"""An ``Authorization`` header or one refresh cookie longer than this is refused unparsed."""
+MAX_COOKIE_HEADER_BYTES: Final = 64 * 1024
+"""All ``Cookie`` headers of a request together: bounds the parsing work, whatever other cookies hold."""
 
 _AUTHORIZATION: Final = b"authorization"
 _COOKIE: Final = b"cookie"
@@ -85,11 +87,13 @@ def bearer_token(headers: Iterable[tuple[bytes, bytes]]) -> str:
 def refresh_tokens(headers: Iterable[tuple[bytes, bytes]], cookie: RefreshCookie) -> list[str]:
     """Every non-empty value of ``cookie`` in the ``Cookie`` headers, in the order sent.
 
-    Raises InvalidToken for ``Cookie`` headers over 8 KiB in all, and MissingCredentials if there is none.
+    Raises InvalidToken for a refresh cookie over 8 KiB (other cookies do not count: large cookies planted
+    by a sibling subdomain must not block logout) or ``Cookie`` headers over 64 KiB in all, and
+    MissingCredentials if there is none.
     """
     raw = [value for name, value in headers if name == _COOKIE]
-    if sum(len(value) for value in raw) > MAX_CREDENTIAL_BYTES:
-        raise InvalidToken("Cookie header over 8 KiB", code="token_malformed")
+    if sum(len(value) for value in raw) > MAX_COOKIE_HEADER_BYTES:
+        raise InvalidToken("Cookie header over 64 KiB", code="token_malformed")
     wanted = cookie.name.encode()
     tokens = []
     for header in raw:
@@ -97,6 +101,8 @@ def refresh_tokens(headers: Iterable[tuple[bytes, bytes]], cookie: RefreshCookie
             name, _, value = pair.partition(b"=")
             if name.strip() == wanted:
                 token = value.strip().removeprefix(b'"').removesuffix(b'"')
+                if len(token) > MAX_CREDENTIAL_BYTES:
+                    raise InvalidToken(f"{cookie.name} cookie over 8 KiB", code="token_malformed")
                 if token:
                     tokens.append(token.decode("latin-1"))
     if not tokens:

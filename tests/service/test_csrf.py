@@ -77,3 +77,25 @@ def test_any_non_empty_value_is_accepted(api) -> None:
     api.login_as("alice")
     assert api.client.post("/auth/refresh", headers={"X-Requested-With": "fetch"}).status_code == 200
     assert api.client.post("/auth/logout", headers={"X-Requested-With": "XMLHttpRequest"}).status_code == 204
+
+
+def test_a_cross_site_text_plain_login_is_refused(api) -> None:
+    """Login CSRF: a form posts text/plain whose text is JSON; no preflight, so the type itself is refused."""
+    body = '{"username":"alice","password":"alice-password-1"}'
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ):
+        response = api.client.post(
+            "/auth/login",
+            content=body,
+            headers={"Content-Type": content_type, "Origin": "https://evil.example"},
+        )
+        assert response.status_code == 415, (content_type, response.text)
+        assert response.json()["code"] == "unsupported_media_type"
+        assert "set-cookie" not in response.headers
+    assert (
+        api.client.post("/auth/login", content=body, headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )

@@ -47,14 +47,35 @@ def test_an_authorization_header_over_8_kib_is_refused_unparsed(api) -> None:
     assert api.client.get("/me", headers={"Authorization": "Bearer " + token}).status_code == 200
 
 
-def test_a_cookie_header_over_8_kib_is_refused_unparsed(api) -> None:
+def test_a_refresh_cookie_over_8_kib_is_refused_unparsed(api) -> None:
     api.login_as("alice")
-    response = api.client.post(
-        "/auth/refresh", headers={"Cookie": f"{api.cookie.name}={api.refresh_cookie}; pad={'x' * 8192}"}
-    )
+    response = api.client.post("/auth/refresh", headers={"Cookie": f"{api.cookie.name}={'x' * 8193}"})
     assert response.status_code == 401
     assert response.json()["code"] == "token_malformed"
     assert "8 KiB" in response.json()["detail"]
+
+
+def test_large_unrelated_cookies_block_neither_refresh_nor_logout(api) -> None:
+    """Cookies a sibling subdomain plants (tracker-sized, 9 KiB in all) must not keep a session alive."""
+    api.login_as("alice")
+    token = api.refresh_cookie
+    planted = "; ".join(f"tracker{i}={'x' * 3000}" for i in range(3))
+    cookie = {"Cookie": f"{api.cookie.name}={token}; {planted}"}
+    refreshed = api.client.post("/auth/refresh", headers=cookie)
+    assert refreshed.status_code == 200, refreshed.text
+    cookie = {"Cookie": f"{api.cookie.name}={api.refresh_cookie}; {planted}"}
+    assert api.client.post("/auth/logout", headers=cookie).status_code == 204
+    assert api.client.post("/auth/refresh", headers=cookie).status_code == 401
+
+
+def test_cookie_headers_over_64_kib_in_all_are_refused_unparsed(api) -> None:
+    api.login_as("alice")
+    response = api.client.post(
+        "/auth/refresh", headers={"Cookie": f"{api.cookie.name}={api.refresh_cookie}; pad={'x' * 65536}"}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_malformed"
+    assert "64 KiB" in response.json()["detail"]
 
 
 def test_a_megabyte_token_is_refused_as_malformed(api) -> None:
