@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint typecheck unit bench bench-quick bench-flood attacks docs clean
+.PHONY: help install browser run test test-slow lint typecheck unit bench bench-quick bench-flood attacks docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,8 +37,11 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) browser ## the test suite only (benchmark bodies run once)
-	$(BIN)/pytest -q
+unit: $(STAMP) browser ## the test suite without the slow tests (benchmark bodies run once)
+	$(BIN)/pytest -q -m "not slow"
+
+test-slow: $(STAMP) browser ## the slow tests: the smoke bench run, fleet rotation on every format (CI runs them)
+	$(BIN)/pytest -q -m slow
 
 test: lint unit ## lint, types and the whole suite
 

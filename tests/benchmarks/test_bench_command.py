@@ -16,7 +16,7 @@ import pytest
 from benchmarks.report import FORMATS
 from benchmarks.results import read_results
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # ~2.5 min: make test-slow
 
 
 @pytest.fixture(scope="module")

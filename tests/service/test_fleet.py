@@ -142,6 +142,7 @@ def refused_after(url: str, token: str, started: float, limit: float = 8.0) -> f
     pytest.fail(f"{url} still accepts a retired key's token after {limit} s")
 
 
+@pytest.mark.short_form
 def test_a_rotation_under_load_refuses_nothing_and_retire_refuses_the_old_key_everywhere(
     serve, format_name: FormatName, postgres_database: str, redis_url: str, tmp_path: Path
 ) -> None:
