@@ -75,6 +75,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A ``short_form`` test runs on the default format in ``make test``; its other formats are ``slow``."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if item.get_closest_marker("short_form") and callspec is not None:
-            if callspec.params.get("format_name", FormatName.PASETO_V4_PUBLIC) != FormatName.PASETO_V4_PUBLIC:
-                item.add_marker(pytest.mark.slow)
+        if (
+            item.get_closest_marker("short_form")
+            and callspec is not None
+            and callspec.params.get("format_name", FormatName.PASETO_V4_PUBLIC) != FormatName.PASETO_V4_PUBLIC
+        ):
+            item.add_marker(pytest.mark.slow)
