@@ -1,6 +1,6 @@
-"""``/admin/users``: list, create and re-role users. Role ``admin`` only (guard on the router).
+"""``/admin/users``: list, create and re-role users. Role ``admin`` only (a requirement on the router).
 
-The guard reads the access token alone, so ``GET`` (a read) stays stateless. The writes (``POST``,
+The requirement reads the access token alone, so ``GET`` (a read) stays stateless. The writes (``POST``,
 ``PATCH``) go through :mod:`service.accounts` with the caller as ``actor``: the caller's *current* role is
 read in the write's own transaction, so an admin demoted or deleted since the token was issued gets 403
 ``role_revoked`` at once, and the last admin cannot be demoted (409 ``last_admin``).
@@ -65,7 +65,7 @@ class UserOut(msgspec.Struct, frozen=True):
         )
 
 
-@get("/users", guards=[requires_permission(Permission.USERS_READ)], summary="List users")
+@get("/users", opt=requires_permission(Permission.USERS_READ), summary="List users")
 async def list_users(services: ServicesDep) -> list[UserOut]:
     """Every user with role and creation time."""
     return [UserOut.of(record) for record in await services.stores.users.list()]
@@ -73,7 +73,7 @@ async def list_users(services: ServicesDep) -> list[UserOut]:
 
 @post(
     "/users",
-    guards=[requires_permission(Permission.USERS_WRITE)],
+    opt=requires_permission(Permission.USERS_WRITE),
     status_code=HTTP_201_CREATED,
     summary="Create a user",
 )
@@ -89,7 +89,7 @@ async def create_user(
 
 @patch(
     "/users/{username:str}",
-    guards=[requires_permission(Permission.USERS_WRITE)],
+    opt=requires_permission(Permission.USERS_WRITE),
     summary="Change a user's role (revokes their refresh sessions)",
 )
 async def change_role(
@@ -109,7 +109,7 @@ async def change_role(
 
 router: Final = Router(
     path="/admin",
-    guards=[requires_role(Role.ADMIN)],
+    opt=requires_role(Role.ADMIN),
     security=[{"BearerToken": []}],
     route_handlers=[list_users, create_user, change_role],
 )

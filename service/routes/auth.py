@@ -203,7 +203,8 @@ async def logout(request: Request[Any, Any, Any], services: ServicesDep) -> Resp
 @post(
     "/auth/logout-all",
     status_code=HTTP_204_NO_CONTENT,
-    guards=[requires_csrf_header, requires_permission(Permission.SESSIONS_REVOKE)],
+    opt=requires_permission(Permission.SESSIONS_REVOKE),
+    guards=[requires_csrf_header],
     security=[{"BearerToken": []}],
     summary="End every refresh session of the caller",
 )

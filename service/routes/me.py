@@ -24,7 +24,7 @@ class Me(msgspec.Struct, frozen=True):
 
 @get(
     "/me",
-    guards=[requires_permission(Permission.PROFILE_READ)],
+    opt=requires_permission(Permission.PROFILE_READ),
     security=[{"BearerToken": []}],
     summary="The caller's identity, role and permissions",
 )

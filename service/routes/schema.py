@@ -22,6 +22,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from formats import TokenFormat
+from service.auth.middleware import EXCLUDE_FROM_AUTH
 
 __all__ = ["SCHEMA_CSP", "SCHEMA_PATH", "openapi_config"]
 
@@ -42,6 +43,7 @@ def openapi_config(fmt: TokenFormat, *, version: str) -> OpenAPIConfig:
             SCHEMA_PATH,
             route_handlers=[],
             include_in_schema=False,
+            opt={EXCLUDE_FROM_AUTH: True},
             response_headers=[
                 ResponseHeader(name="Content-Security-Policy", value=SCHEMA_CSP),
                 ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
