@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from benchmarks.results import STORE_LOAD, HttpRow, Results, SizeRow, TokenRow
@@ -23,6 +24,7 @@ __all__ = [
     "ROUTES",
     "Table",
     "TargetCheck",
+    "Verdict",
     "auth_overhead_table",
     "cost_stack",
     "cost_stack_table",
@@ -31,10 +33,12 @@ __all__ = [
     "login_load_table",
     "me_throughput_table",
     "operation_tables",
+    "ratio_spread",
     "render_report",
     "render_table",
     "sizes_table",
     "target_checks",
+    "verdict",
     "verify_tables",
     "window_table",
 ]
@@ -84,6 +88,41 @@ class Table:
     note: str = ""
 
 
+class Verdict(StrEnum):
+    """What a run says about a target."""
+
+    HOLDS = "holds"
+    MISSES = "misses"
+    TIE = "tie"  # the measurement's spread covers the target: this run cannot tell
+
+
+def verdict(
+    measured: float, target: float, spread: tuple[float, float] | None = None, *, at_least: bool = False
+) -> Verdict:
+    """The one verdict rule of the report: ``measured`` against ``target``, a tie when noise covers it.
+
+    ``measured`` must be at most ``target`` (at least, with ``at_least``). ``spread`` is the interval
+    the measurement's noise spans, in the same unit (e.g. the quartiles of a ratio, or
+    :func:`ratio_spread` of two medians): when it contains ``target`` the run cannot tell whether the
+    target holds, and the verdict is :attr:`Verdict.TIE` whichever side the median fell on. Without a
+    spread the verdict is a plain comparison.
+    """
+    if spread is not None and min(spread) <= target <= max(spread):
+        return Verdict.TIE
+    holds = measured >= target if at_least else measured <= target
+    return Verdict.HOLDS if holds else Verdict.MISSES
+
+
+def ratio_spread(top: float, top_iqr: float, bottom: float, bottom_iqr: float) -> tuple[float, float]:
+    """The interval of ``top / bottom`` when each median moves by half its interquartile range.
+
+    The widest the ratio gets with both medians inside their own rounds' middle half: the spread a
+    :func:`verdict` on the ratio of two token-level rows uses.
+    """
+    low, high = top - top_iqr / 2, top + top_iqr / 2
+    return low / (bottom + bottom_iqr / 2), high / max(bottom - bottom_iqr / 2, 1e-9)
+
+
 @dataclass(frozen=True, slots=True)
 class TargetCheck:
     """One target of the issues, checked against the run."""
@@ -91,7 +130,7 @@ class TargetCheck:
     target: str
     scope: str
     measured: str
-    holds: bool | None  # None: not measured in this run
+    verdict: Verdict | None  # None: not measured in this run
 
 
 # --- formatting -----------------------------------------------------------------------------------------
@@ -591,7 +630,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     f"verify within {VERIFY_FLOOR_TARGET}{X} of the floor",
                     fmt,
                     f"{_us(verify.median_us)} µs vs floor {_us(floor)} µs = {ratio:.2f}{X}",
-                    ratio <= VERIFY_FLOOR_TARGET,
+                    verdict(ratio, VERIFY_FLOOR_TARGET),
                 )
             )
         peers = [
@@ -610,7 +649,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     fmt,
                     f"fastest peer {best.impl} {_us(best.median_us)} µs = "
                     f"{best.median_us / verify.median_us:.2f}{X} tokenbench",
-                    verify.median_us < best.median_us,
+                    verdict(best.median_us / verify.median_us, 1.0, at_least=True),
                 )
             )
     for fmt in FORMATS:
@@ -623,7 +662,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     fmt,
                     f"{_us(with_accepted.median_us)} µs vs {_us(without.median_us)} µs = "
                     + _window_ratio(without, with_accepted),
-                    with_accepted.median_us <= WINDOW_TARGET * without.median_us,
+                    verdict(with_accepted.median_us / without.median_us, WINDOW_TARGET),
                 )
             )
     for fmt in FORMATS:
@@ -634,7 +673,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     f"GET /me auth overhead within {OVERHEAD_TARGET}{X} of a minimal guard",
                     fmt,
                     f"{_us(service)} µs vs {_us(guard)} µs = {_times(service, guard)}",
-                    guard > 0 and service <= OVERHEAD_TARGET * guard,
+                    verdict(service / guard, OVERHEAD_TARGET) if guard > 0 else Verdict.MISSES,
                 )
             )
     ours, theirs = _http(results, "service", "jwt-hs256", "me"), _http(results, "jwtauth", "jwt-hs256", "me")
@@ -645,7 +684,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
             f"{_rate(ours.rps)} vs {_rate(theirs.rps)} req/s = {_times(ours.rps, theirs.rps)}"
             if ours and theirs
             else "not measured",
-            ours.rps >= JWTAUTH_RPS_TARGET * theirs.rps if ours and theirs else None,
+            verdict(ours.rps / theirs.rps, JWTAUTH_RPS_TARGET, at_least=True) if ours and theirs else None,
         )
     )
     pair = _login_pair(results)
@@ -656,7 +695,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
             f"{_ms(pair[1].p99_ms)} ms vs {_ms(pair[0].p99_ms)} ms = {_times(pair[1].p99_ms, pair[0].p99_ms)}"
             if pair
             else "not measured",
-            pair[1].p99_ms <= LOGIN_P99_TARGET * pair[0].p99_ms if pair else None,
+            verdict(pair[1].p99_ms / pair[0].p99_ms, LOGIN_P99_TARGET) if pair else None,
         )
     )
     stores = _store_rows(results)
@@ -668,7 +707,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                 f"refresh p99 at {top.connections} chains within {REFRESH_TAIL_TARGET:g}{X} p50 ({store})",
                 top.format,
                 f"{_ms(top.p99_ms)} ms vs {_ms(top.p50_ms)} ms = {_times(top.p99_ms, top.p50_ms)}",
-                top.p99_ms <= REFRESH_TAIL_TARGET * top.p50_ms,
+                verdict(top.p99_ms / top.p50_ms, REFRESH_TAIL_TARGET),
             )
         )
         checks.append(
@@ -677,7 +716,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                 top.format,
                 f"{_us(loaded.cpu_us)} µs at {loaded.connections} chains vs {_us(one.cpu_us)} µs = "
                 f"{_times(loaded.cpu_us, one.cpu_us)}",
-                loaded.cpu_us <= REFRESH_CPU_TARGET * one.cpu_us,
+                verdict(loaded.cpu_us / one.cpu_us, REFRESH_CPU_TARGET),
             )
         )
     sqlite, both = stores.get("sqlite"), stores.get("postgresql+redis")
@@ -690,7 +729,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
             f"{_rate(both[-1].rps)} vs {_rate(sqlite[-1].rps)} req/s = {_times(both[-1].rps, sqlite[-1].rps)}"
             if sqlite and both
             else "not measured",
-            both[-1].rps >= sqlite[-1].rps if sqlite and both else None,
+            verdict(both[-1].rps / sqlite[-1].rps, 1.0, at_least=True) if sqlite and both else None,
         )
     )
     return checks
@@ -698,11 +737,16 @@ def target_checks(results: Results) -> list[TargetCheck]:
 
 def targets_table(checks: Sequence[TargetCheck]) -> Table:
     """The target checks as a table."""
-    mark = {True: "✅ holds", False: "❌ misses", None: "— not measured"}
+    mark = {
+        Verdict.HOLDS: "✅ holds",
+        Verdict.MISSES: "❌ misses",
+        Verdict.TIE: "≈ tie (the spread covers the target)",
+        None: "— not measured",
+    }
     return Table(
         title="",
         columns=("target", "format", "measured", "result"),
-        rows=tuple((c.target, c.scope, c.measured, mark[c.holds]) for c in checks),
+        rows=tuple((c.target, c.scope, c.measured, mark[c.verdict]) for c in checks),
     )
 
 
