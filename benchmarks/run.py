@@ -30,7 +30,7 @@ from benchmarks.loadgen import Tool
 from benchmarks.plan import PLANS, Plan, Progress
 from benchmarks.report import render_report
 from benchmarks.results import Meta, Results, write_results
-from benchmarks.token_level import run_token_level
+from benchmarks.token_level import run_interleaved, run_token_level
 from formats import FormatName
 
 __all__ = ["PLANS", "Plan", "chart_dir", "run_bench", "write_report"]
@@ -56,9 +56,9 @@ LIBRARIES: Final = (
 
 def _steps() -> int:
     formats = len(FormatName)
-    # token level; user; per format: service start, open + me, refresh, login, guard start, open + me;
-    # login load; JWTAuth start, open + me; refresh per store; report
-    return 1 + 1 + formats * 6 + 1 + 2 + 3 + 1
+    # token level; interleaved A/B; user; per format: service start, open + me, refresh, login, guard
+    # start, open + me; login load; JWTAuth start, open + me; refresh per store; report
+    return 1 + 1 + 1 + formats * 6 + 1 + 2 + 3 + 1
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -118,6 +118,7 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="tokenbench-bench-") as tmp:
         workdir = Path(tmp)
         token_rows, token_method = run_token_level(plan, workdir, progress)
+        ratio_rows, ratio_method = run_interleaved(plan, workdir, progress)
         http_rows, sizes, http_method = run_http_level(plan, workdir, progress, tool)
     meta = Meta(
         mode=plan.mode,
@@ -133,13 +134,20 @@ def run_bench(
         load_before=load_before,
         load_after=os.getloadavg(),
         token_method=token_method,
+        ratio_method=ratio_method,
         http_method=http_method,
         http_tool=", ".join(sorted({r.tool for r in http_rows})),
         http_connections=plan.connections,
         http_window_s=plan.window_s,
         login_clients=plan.login_clients,
     )
-    results = Results(meta=meta, token=tuple(token_rows), http=tuple(http_rows), sizes=tuple(sizes))
+    results = Results(
+        meta=meta,
+        token=tuple(token_rows),
+        http=tuple(http_rows),
+        sizes=tuple(sizes),
+        ratios=tuple(ratio_rows),
+    )
     with progress.step(f"write {report}") as done:
         write_report(results, report=report, json_path=json_path)
         done(f"{report}, {json_path} and charts in {chart_dir(report)}")
