@@ -6,9 +6,8 @@ floor's steps through cryptography's slower binding, ``floor-cryptography``); ``
 control rows (RS256 with pyjwt, JWE ``dir`` + ``A256GCM`` with joserfc, :mod:`benchmarks.controls`) beside
 their floors; ``tokenbench:<format>`` holds issue (access, refresh), verify of a refresh token and the
 three rejections (a bad signature, a token of the wrong kind, and garbage);
-``window:<format>`` holds the verify of an issued-format access token with no accepted format and with
-every other format accepted (``TOKENBENCH_ACCEPT_FORMATS``, :class:`formats.migration.Migration`), back
-to back.
+:func:`window_of` and :func:`rejected_token` serve the interleaved A/B comparisons
+(:mod:`benchmarks.interleaved`), which judge the migration window and the rejections.
 
 Every body asserts what it got, so ``pytest --benchmark-disable`` (the normal suite) runs each one once
 and a broken peer or a floor that stopped verifying fails the suite instead of being timed.
@@ -28,7 +27,7 @@ from benchmarks.floor import SLOWER_BINDINGS, floor_for, slower_binding_for
 from benchmarks.peers import PEER_NAMES, peers_for
 from benchmarks.subjects import Subject, access_claims, build_subject, refresh_claims
 from formats import Claims, FormatName, Kind, TokenError, ephemeral
-from formats.migration import Migration, Verifier
+from formats.migration import Migration
 
 FORMAT_IDS = [f.value for f in FormatName]
 
@@ -153,10 +152,6 @@ def test_tokenbench_rejects_invalid_token(benchmark: Any, name: FormatName, case
     assert benchmark(reject) == code
 
 
-WINDOW_CASES = [(f, case) for f in FormatName for case in ("issued-only", "accepting")]
-"""Format-major, so each format's two cases run back to back."""
-
-
 @functools.cache
 def window_of(name: FormatName) -> Migration:
     """The issued format of ``name``'s subject with every other format accepted (the most labels)."""
@@ -164,13 +159,3 @@ def window_of(name: FormatName) -> Migration:
     window = Migration(subject.fmt, [ephemeral(other) for other in FormatName if other != name])
     window.verify(subject.access, kind=Kind.ACCESS)  # as in a running service: the header is known
     return window
-
-
-@pytest.mark.parametrize(("name", "case"), WINDOW_CASES, ids=[f"{f.value}-{c}" for f, c in WINDOW_CASES])
-def test_issued_format_verify_with_and_without_accepted_formats(
-    benchmark: Any, name: FormatName, case: str
-) -> None:
-    subject = subject_of(name)
-    verifier: Verifier = subject.fmt if case == "issued-only" else window_of(name)
-    _label(benchmark, "window", name, "window-verify", "tokenbench", case=case)
-    assert benchmark(verifier.verify, subject.access, kind=Kind.ACCESS) == subject.claims
