@@ -38,7 +38,7 @@ from service.attacks.target import ServiceTarget
 
 __all__ = ["DOC_COMMAND", "register", "run_in_process", "run_remote"]
 
-DOC_COMMAND: Final = ".venv/bin/tokenbench attacks --markdown docs/failure-modes.md"
+DOC_COMMAND: Final = ".venv/bin/tokenbench attacks --format all --markdown docs/failure-modes.md"
 TERSE: Final = {
     Status.ACCEPTED: "ACCEPTED",
     Status.ERROR: "ERROR",

@@ -451,6 +451,9 @@ class Attack:
     library_check: LibraryCheck | None = None
     library_note: str = ""
     extra: bool = False
+    library_decides: bool = True
+    """False for a service row: the token is genuine, and the session store, the transport or the account
+    layer decides (refresh replay, logout, throttling). The matrix shows no bare-library verdict for it."""
 
     def __post_init__(self) -> None:
         missing = set(FormatName) - set(self.applies)
