@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from formats import FormatName, forge
-from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import DROP, Context
+from service.attacks.contract import jwk_thumbprint
 from service.attacks.model import (
     BAD_SIGNATURE,
     EDDSA,
@@ -183,7 +183,7 @@ def key_confusion(ctx: Context) -> Iterator[Probe]:
 
 def _hs256_jwk(secret: bytes) -> str:
     jwk = {"kty": "oct", "k": forge.b64u(secret)}
-    return json.dumps({**jwk, "alg": "HS256", "kid": thumbprint_of(jwk)})
+    return json.dumps({**jwk, "alg": "HS256", "kid": jwk_thumbprint(jwk)})
 
 
 def _hmac_key_check(secret: bytes) -> object:
