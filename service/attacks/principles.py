@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from formats import Kind, forge
 from service.attacks import attacker
-from service.attacks.claims import rotated_token_still_verifies
+from service.attacks.claim_lifecycle import rotated_token_still_verifies
 from service.attacks.context import Context, read_claims
 from service.attacks.model import (
     BAD_SIGNATURE,
