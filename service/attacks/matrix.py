@@ -214,7 +214,7 @@ TALLY: Final = (
     (Outcome.REJECTED, "rejected"),
     (Outcome.REFUSED, "refused at start-up"),
     (Outcome.HELD, "held"),
-    (Outcome.POLICY, "seen"),
+    (Outcome.POLICY, "by design"),
     (Outcome.NOT_RUN, "not run"),
 )
 """How a cell counts its variants' outcomes, worst first (the statuses and codes are in the variants)."""
