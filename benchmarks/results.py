@@ -14,6 +14,7 @@ __all__ = [
     "STORE_LOAD",
     "HttpRow",
     "Meta",
+    "RatioRow",
     "Results",
     "SizeRow",
     "TokenRow",
@@ -48,6 +49,7 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
     http_connections: int
     http_window_s: float
     login_clients: int
+    ratio_method: str = ""  # how the interleaved A/B comparisons were measured ("" before they existed)
 
 
 class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +65,20 @@ class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
     mean_us: float
     min_us: float
     rounds: int
+
+
+class RatioRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One interleaved A/B comparison at the token level (``benchmarks.interleaved``): B's time over A's."""
+
+    format: str
+    comparison: str  # window | reject
+    case: str  # "" (window) | bad-signature | wrong-kind
+    median: float  # median of the pairs' ratios B/A
+    q1: float
+    q3: float
+    pairs: int
+    a_us: float  # median over the pairs of A's time per call
+    b_us: float
 
 
 class HttpRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +119,7 @@ class Results(msgspec.Struct, frozen=True, kw_only=True):
     token: tuple[TokenRow, ...]
     http: tuple[HttpRow, ...]
     sizes: tuple[SizeRow, ...]
+    ratios: tuple[RatioRow, ...] = ()  # absent from runs made before the interleaved comparisons
 
 
 def write_results(results: Results, path: Path) -> None:
