@@ -2,8 +2,9 @@
 
 The service runs under ``tokenbench serve`` (one granian worker), once per format, on a throw-away SQLite
 file and key directory (:func:`benchmarks.servers.serve_service`), loaded over loopback by
-:mod:`benchmarks.loadgen` for a bounded window per route; then the comparison apps
-(:mod:`benchmarks.apps`) are served the same way. Server CPU comes from ``/proc`` before and after each
+:mod:`benchmarks.loadgen` (``wrk -t1`` when installed) for a bounded window per route; the comparison apps
+(:mod:`benchmarks.apps`) are served the same way, started beside the service so that their ``GET /me``
+windows alternate with the service's. Server CPU comes from ``/proc`` before and after each
 window (:mod:`benchmarks.procstat`). Sizes are the access and refresh tokens ``POST /auth/login``
 returned, per format.
 """
@@ -18,7 +19,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -90,6 +91,15 @@ def _warm(port: int, request: HttpRequest, count: int) -> None:
             conn.getresponse().read()
     finally:
         conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """One app under load: its name in the report, its running server and its open route."""
+
+    app: str
+    server: RunningServer
+    open_: HttpRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,23 +183,34 @@ class _Windows:
         self.rows.append(row)
         return row
 
-    def open_and_me(
-        self, server: RunningServer, *, app: str, fmt: str, open_: HttpRequest, me: HttpRequest
-    ) -> None:
-        """The open route and ``GET /me``, windows alternating, so their difference sees the same machine."""
-        with self.progress.step(
-            f"{app} · {fmt} · {open_.method} {open_.path} and GET /me, alternating"
-        ) as report:
-            pairs = [
-                (self._window(server, open_, "fixed", ()), self._window(server, me, "fixed", ()))
+    def open_and_me(self, subjects: Sequence[_Subject], *, fmt: str, me: HttpRequest) -> None:
+        """Each app's open route and ``GET /me``, windows alternating across the apps (service open,
+        service me, guard open, guard me, ...; ``plan.repeats`` rounds), so the apps' ratios and each
+        app's open/me difference see the same machine: it is shared, and its load drifts in minutes."""
+        apps = ", ".join(subject.app for subject in subjects)
+        with self.progress.step(f"{apps} · {fmt} · open route and GET /me, alternating") as report:
+            rounds = [
+                [
+                    (
+                        self._window(subject.server, subject.open_, "fixed", ()),
+                        self._window(subject.server, me, "fixed", ()),
+                    )
+                    for subject in subjects
+                ]
                 for _ in range(self.plan.repeats)
             ]
-            rows = [
-                _combine([pair[i] for pair in pairs], app=app, fmt=fmt, route=route, request=request)
-                for i, (route, request) in enumerate((("open", open_), ("me", me)))
-            ]
-            report(f"open: {_summary(rows[0])}\n{' ' * 14}→ me:   {_summary(rows[1])}")
-        self.rows += rows
+            lines = []
+            for index, subject in enumerate(subjects):
+                pairs = [windows[index] for windows in rounds]
+                rows = [
+                    _combine(
+                        [pair[i] for pair in pairs], app=subject.app, fmt=fmt, route=route, request=request
+                    )
+                    for i, (route, request) in enumerate((("open", subject.open_), ("me", me)))
+                ]
+                lines.append(f"{subject.app}: open {_summary(rows[0])}; me {_summary(rows[1])}")
+                self.rows += rows
+            report(f"\n{' ' * 14}".join(lines))
 
     def me_under_login_load(
         self, server: RunningServer, fmt: str, me: HttpRequest, login: HttpRequest
@@ -276,17 +297,36 @@ def run_http_level(
     windows = _Windows(plan, tool or plan.loadgen, progress)
     sizes = []
     for fmt in FormatName:
-        with _started(
-            progress,
-            f"tokenbench serve --format {fmt}",
-            functools.partial(serve_service, env, workdir / f"{fmt}.log", fmt=fmt),
-        ) as server:
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(
+                _started(
+                    progress,
+                    f"tokenbench serve --format {fmt}",
+                    functools.partial(serve_service, env, workdir / f"{fmt}.log", fmt=fmt),
+                )
+            )
+            subjects = [_Subject("service", server, HttpRequest("GET", SERVICE_READY_PATH))]
+            apps = [("minimal-guard", "minimal_guard_app")]
+            if fmt is FormatName.JWT_HS256:
+                apps.append(("jwtauth", "jwtauth_app"))
+            for app, factory in apps:  # started beside the service: their windows alternate with its
+                app_env = {**env, "TOKENBENCH_FORMAT": fmt.value}
+                log = workdir / f"{app}-{fmt}.log"
+                port = free_port()
+                start = functools.partial(
+                    serve,
+                    _app_argv(factory, port),
+                    env=app_env,
+                    port=port,
+                    log=log,
+                    ready_path=APPS_OPEN_PATH,
+                )
+                app_server = stack.enter_context(_started(progress, f"{app} app ({fmt})", start))
+                subjects.append(_Subject(app, app_server, HttpRequest("GET", APPS_OPEN_PATH)))
             session = log_in(server.port, login)
             sizes.append(_sizes(fmt, session))
             me = HttpRequest("GET", "/me", (("Authorization", f"Bearer {session.access}"),))
-            windows.open_and_me(
-                server, app="service", fmt=fmt, open_=HttpRequest("GET", SERVICE_READY_PATH), me=me
-            )
+            windows.open_and_me(subjects, fmt=fmt, me=me)
             windows.measure(
                 server,
                 app="service",
@@ -298,25 +338,14 @@ def run_http_level(
             windows.measure(server, app="service", fmt=fmt, route="login", request=login)
             if fmt is LOGIN_LOAD_FORMAT:
                 windows.me_under_login_load(server, fmt, me, login)
-        apps = [("minimal-guard", "minimal_guard_app")]
-        if fmt is FormatName.JWT_HS256:
-            apps.append(("jwtauth", "jwtauth_app"))
-        for app, factory in apps:
-            app_env = {**env, "TOKENBENCH_FORMAT": fmt.value}
-            log = workdir / f"{app}-{fmt}.log"
-            port = free_port()
-            start = functools.partial(
-                serve, _app_argv(factory, port), env=app_env, port=port, log=log, ready_path=APPS_OPEN_PATH
-            )
-            with _started(progress, f"{app} app ({fmt})", start) as server:
-                windows.open_and_me(server, app=app, fmt=fmt, open_=HttpRequest("GET", APPS_OPEN_PATH), me=me)
     windows.rows += _refresh_per_store(plan, workdir, progress)
     used = sorted({row.tool for row in windows.rows})
     method = (
         f"`tokenbench serve` (granian {metadata.version('granian')}, one worker, SQLite, "
         f"login rate limits off) on loopback; closed loop, {plan.connections} connections, "
         f"{plan.window_s:g} s per window after {plan.warmup_requests} warm-up requests, "
-        f"{plan.repeats} window(s) per row (medians); load generator: "
+        f"{plan.repeats} window(s) per row (medians), the comparison apps' windows alternating with "
+        f"the service's; load generator: "
         f"{' and '.join(used)} (refresh chains always use the Python client); server CPU from /proc"
     )
     return windows.rows, sizes, method

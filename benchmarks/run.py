@@ -56,9 +56,9 @@ LIBRARIES: Final = (
 
 def _steps() -> int:
     formats = len(FormatName)
-    # token level; interleaved A/B; user; per format: service start, open + me, refresh, login, guard
-    # start, open + me; login load; JWTAuth start, open + me; refresh per store; report
-    return 1 + 1 + 1 + formats * 6 + 1 + 2 + 3 + 1
+    # token level; interleaved A/B; user; per format: service start, guard start, open + me of both
+    # (alternating), refresh, login; login load; JWTAuth start; refresh per store; report
+    return 1 + 1 + 1 + formats * 5 + 1 + 1 + 3 + 1
 
 
 # --- the run --------------------------------------------------------------------------------------------
