@@ -89,7 +89,9 @@ def _requester(app: Litestar, token: str) -> Callable[[], Coroutine[Any, Any, in
 
 def _dump(label: str) -> None:
     """Ask callgrind to write its counters (and zero them); keep running until it has."""
-    process = subprocess.Popen(["callgrind_control", "--dump=" + label, str(os.getpid())])
+    process = subprocess.Popen(
+        ["callgrind_control", "--dump=" + label, str(os.getpid())], stdout=subprocess.DEVNULL
+    )
     while process.poll() is None:
         sum(range(1000))  # guest code, so valgrind gets to read its command file
 
