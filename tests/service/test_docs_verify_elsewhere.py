@@ -171,7 +171,7 @@ def test_the_example_refuses_what_the_service_refuses(
 def test_the_page_lists_what_the_examples_cover() -> None:
     page = (ROOT / "docs" / "verify-elsewhere.md").read_text(encoding="utf-8")
     for example, names in COVERS.items():
-        assert f"docs/examples/{example}" in page
+        assert f"](examples/{example})" in page, f"{example} is not linked"
         row = next(line for line in page.splitlines() if line.startswith(f"| [`{example.split('/')[-1]}`]"))
         for name in FormatName:
             assert (f"`{name}`" in row) == (name in names), f"{example}: {name} in the table row"
