@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -183,3 +184,24 @@ def test_the_javascript_packages_are_pinned() -> None:
     for package, version in manifest["dependencies"].items():
         assert version[0].isdigit(), f"{package} {version} is a range; pin it"
         assert lock["packages"][f"node_modules/{package}"]["version"] == version
+
+
+SNIPPETS = {"pyjwt": "verify_pyjwt.py", "joserfc": "verify_joserfc.py", "pyseto": "verify_pyseto.py"}
+SNIPPETS["Node.js: `jose` and `paseto`"] = "js/verify.mjs"
+
+
+def test_the_pages_snippets_quote_the_tested_examples() -> None:
+    # The page shows excerpts; every option name and every one-word string of an excerpt must be in the
+    # example the tests run, so the page cannot drift from what is tested.
+    page = (ROOT / "docs" / "verify-elsewhere.md").read_text(encoding="utf-8")
+    for heading, example in SNIPPETS.items():
+        section = page.split(f"\n### {heading}\n", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+        blocks = re.findall(r"```(?:python|js)\n(.*?)```", section, re.S)
+        assert blocks, heading
+        source = (EXAMPLES / example).read_text(encoding="utf-8")
+        for block in blocks:
+            code = re.sub(r"(#|//) .*", "", block)  # comments explain; they are not options
+            options = set(re.findall(r"\b([A-Za-z_]\w*)\s*(?:=(?!=)|:(?!:))", code))
+            strings = {s for s in re.findall(r"""['"]([^'"\s]+)['"]""", code) if s != "."}
+            missing = sorted(word for word in options | strings if word not in source)
+            assert missing == [], f"verify-elsewhere.md, {heading}: {missing} not in docs/examples/{example}"
