@@ -7,6 +7,7 @@ from. Generated pages (the matrix, the benchmark report) are checked by their ow
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -225,3 +226,32 @@ def test_every_figure_in_prose_comes_from_a_measurement(page: Path) -> None:
         f"{page.name} states {unsourced}, which docs/benchmarks.md does not contain: take the figure from "
         "the report, link the report instead, or list its measurement in MEASURED_ELSEWHERE"
     )
+
+
+# --- python commands -------------------------------------------------------------------------------------
+
+
+def python_commands(page: Path) -> list[tuple[bool, str, str]]:
+    """(spelled with .venv/bin/, "-m" or "", module or script) of every python command a page shows."""
+    found = []
+    for code in CODE.findall(page.read_text(encoding="utf-8")):
+        pattern = r"(?<![\w/.-])(\.venv/bin/)?python3? (-m )?([\w./-]+)"
+        found += [(bool(venv), module.strip(), target) for venv, module, target in re.findall(pattern, code)]
+    return found
+
+
+def test_the_python_check_sees_the_examples() -> None:
+    shown = python_commands(ROOT / "docs" / "verify-elsewhere.md")
+    assert (True, "", "docs/examples/verify_pyjwt.py") in shown
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_python_command_runs_the_projects_python_on_something_that_exists(page: Path) -> None:
+    for venv, module, target in python_commands(page):
+        assert venv, (
+            f"{page.name}: `python {module}{target}` may not be the project's python; .venv/bin/python"
+        )
+        if module:
+            assert importlib.util.find_spec(target) is not None, f"{page.name}: no module {target}"
+        else:
+            assert (ROOT / target).exists(), f"{page.name}: no file {target}"
