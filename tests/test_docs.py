@@ -248,9 +248,8 @@ def test_the_python_check_sees_the_examples() -> None:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_python_command_runs_the_projects_python_on_something_that_exists(page: Path) -> None:
     for venv, module, target in python_commands(page):
-        assert venv, (
-            f"{page.name}: `python {module}{target}` may not be the project's python; .venv/bin/python"
-        )
+        shown = f"python {module} {target}" if module else f"python {target}"
+        assert venv, f"{page.name}: `{shown}` may run another python; write .venv/bin/python"
         if module:
             assert importlib.util.find_spec(target) is not None, f"{page.name}: no module {target}"
         else:
