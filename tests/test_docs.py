@@ -179,9 +179,15 @@ MEASURED_ELSEWHERE: dict[str, dict[str, str]] = {
         "(docs/examples/formats_anatomy.py, tests/formats/test_docs_formats.py)",
     },
     "design.md": {
-        "figures": "100 9.5 1.1 34 222",
+        "figures": "100 9.5 1.1 34 222 1.08 0.80",
         "source": "the login-flood and argon2 measurements behind sections 14 (operations.md tables them); "
-        "100 ms is SQLite's busy-handler sleep",
+        "100 ms is SQLite's busy-handler sleep; section 20: `benchmarks/per_request.py --callgrind` on the "
+        "commits before and after the change (service.md tables it)",
+    },
+    "service.md": {
+        "figures": "5.9 9.2 1.08 0.80 1.00 2.12 2.65",
+        "source": "`python -m benchmarks.per_request` (the handler copy, two runs) and its `--callgrind` "
+        "mode on the commits before and after the per-request change, 2 December 2026",
     },
 }
 """Figures a page states that the benchmark report does not contain, each with the measurement it comes

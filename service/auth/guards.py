@@ -10,8 +10,8 @@ layer's requirement replaces another's), and checks them on the verified claims 
 in that order. Neither touches a store.
 
 Why not Litestar guards: Litestar passes each guard a fresh ``copy()`` of the route handler on every
-request, about 6 µs a guard, a fifth of what ``GET /me`` costs in-process (``docs/service.md``, "The
-per-request path"). A requirement on a route that opted out of authentication (``exclude_from_auth``)
+request, which costs more than the check itself (``benchmarks/per_request.py`` prints it; ``docs/service.md``,
+"The per-request path"). A requirement on a route that opted out of authentication (``exclude_from_auth``)
 switches authentication back on: a route that needs a role always gets a verified token.
 """
 
