@@ -31,6 +31,7 @@ __all__ = [
     "REQUIREMENT_KEYS",
     "Requirement",
     "claims_of",
+    "requirements_in",
     "requires_permission",
     "requires_role",
 ]
