@@ -1031,6 +1031,7 @@ def _header(results: Results) -> list[str]:
         f"* **Python** {meta.python}; {libs}",
         f"* **commit** `{meta.commit}`; started {meta.started}, took {meta.elapsed_s:.0f} s",
         f"* **token level**: {meta.token_method}",
+        *([f"* **interleaved A/B** (window, rejections): {meta.ratio_method}"] if meta.ratio_method else []),
         f"* **request level**: {meta.http_method}",
     ]
     missing = formats_not_measured(results)
