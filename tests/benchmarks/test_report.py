@@ -100,7 +100,8 @@ def test_header_names_machine_versions_commit_and_method(results: Results) -> No
 def test_the_header_names_the_ab_method_when_the_run_has_one(results: Results) -> None:
     assert "interleaved A/B" not in render_report(results, {}).split("## Targets")[0]
     method = "A and B alternate 25 times"
-    with_ab = msgspec.structs.replace(results, meta=msgspec.structs.replace(results.meta, ratio_method=method))
+    meta = msgspec.structs.replace(results.meta, ratio_method=method)
+    with_ab = msgspec.structs.replace(results, meta=meta)
     assert f"* **interleaved A/B** (window, rejections): {method}" in render_report(with_ab, {})
 
 
