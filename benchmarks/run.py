@@ -36,17 +36,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Final, TextIO
 
+import argon2
 import msgspec
 
 from benchmarks import loadgen
 from benchmarks.charts import write_charts
 from benchmarks.loadgen import HttpRequest, LoadResult, LoadSpec, Scenario, Tool
-from benchmarks.report import render_report
+from benchmarks.procstat import MachineMeter, MachineShare
+from benchmarks.report import busy_before, render_report
 from benchmarks.results import HttpRow, Meta, Results, SizeRow, TokenRow, write_results
 from benchmarks.servers import HOST, RunningServer, free_port, http_call, serve
+from benchmarks.sizes import check_issued, size_row, token_sizes
 from benchmarks.subjects import AUDIENCE, ISSUER
 from formats import FormatName
 from formats.keys import generate_key_file
+from service.auth.credentials import PLAIN_REFRESH_COOKIE
+from service.settings import Settings
 
 __all__ = ["PLANS", "Plan", "Progress", "run_bench"]
 
@@ -148,7 +153,8 @@ def _steps() -> int:
     formats = len(FormatName)
     # token level; user; per format: service start, open + me, refresh, login, guard start, open + me;
     # login load; JWTAuth start, open + me; refresh per store; report
-    return 1 + 1 + formats * 6 + 1 + 2 + 3 + 1
+    # + the machine before the run, and the argon2id check alone
+    return 1 + 1 + formats * 6 + 1 + 2 + 3 + 1 + 2
 
 
 # --- token level ----------------------------------------------------------------------------------------
@@ -279,10 +285,15 @@ def _warm(port: int, request: HttpRequest, count: int) -> None:
         conn.close()
 
 
+_QUIET: Final = MachineShare(0.0, 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class _Window:
     result: LoadResult
     cpu_us: float  # server CPU per request in this window
+    load1: float = 0.0  # the 1-minute load average at the end of the window
+    machine: MachineShare = _QUIET  # steal and other processes' CPU during the window
 
 
 def _combine(
@@ -311,6 +322,11 @@ def _combine(
         p99_ms=statistics.median(r.p99_ms for r in results),
         cpu_us=statistics.median(w.cpu_us for w in windows),
         statuses=statuses,
+        rps_windows=tuple(r.rps for r in results),
+        cpu_us_windows=tuple(w.cpu_us for w in windows),
+        load1_max=max(w.load1 for w in windows),
+        steal_pct=statistics.median(w.machine.steal_pct for w in windows),
+        others_pct=statistics.median(w.machine.others_pct for w in windows),
     )
 
 
@@ -331,10 +347,11 @@ class _Windows:
         spec = LoadSpec(
             HOST, server.port, request, self.plan.connections, self.plan.window_s, scenario, cookies
         )
+        meter = MachineMeter()
         before = server.cpu_seconds()
         result = loadgen.run_load(spec, tool=self.tool if scenario == "fixed" else "python")
         cpu = server.cpu_seconds() - before
-        return _Window(result, cpu / max(result.requests, 1) * 1e6)
+        return _Window(result, cpu / max(result.requests, 1) * 1e6, os.getloadavg()[0], meter.read())
 
     def measure(
         self,
@@ -495,6 +512,7 @@ def run_http_level(
     login = _login_request(password)
     windows = _Windows(plan, tool or plan.loadgen, progress)
     sizes = []
+    expected = {row.format: row for row in token_sizes(Settings.from_env(env), username=USERNAME)}
     for fmt in FormatName:
         port = free_port()
         argv = _service_argv(fmt, port)
@@ -508,7 +526,10 @@ def run_http_level(
             SERVICE_OPEN_PATH,
         ) as server:
             session = _login(server.port, login)
-            sizes.append(_sizes(fmt, session))
+            sizes.append(
+                size_row(fmt.value, session.access, session.refresh, cookie=PLAIN_REFRESH_COOKIE.name)
+            )
+            check_issued(sizes[-1], expected[fmt.value])
             me = HttpRequest("GET", "/me", (("Authorization", f"Bearer {session.access}"),))
             windows.open_and_me(
                 server, app="service", fmt=fmt, open_=HttpRequest("GET", SERVICE_OPEN_PATH), me=me
@@ -573,17 +594,91 @@ def _chains(port: int, login: HttpRequest, count: int) -> tuple[str, ...]:
         return tuple(session.refresh for session in pool.map(lambda _: _login(port, login), range(count)))
 
 
-def _sizes(fmt: FormatName, session: _Session) -> SizeRow:
-    return SizeRow(
-        format=fmt.value,
-        access_bytes=len(session.access),
-        refresh_bytes=len(session.refresh),
-        authorization_header_bytes=len(f"Authorization: Bearer {session.access}\r\n"),
-        cookie_header_bytes=len(f"Cookie: refresh_token={session.refresh}\r\n"),
-    )
+def password_verify_row(plan: Plan, progress: Progress) -> TokenRow:
+    """The argon2id check of one login alone, with the service's default parameters: thread CPU µs.
+
+    The login's CPU is this, plus the token work (issue an access and a refresh token, token level), plus
+    the rest (HTTP, the user and session stores); the report splits it that way.
+    """
+    rounds = max(3, plan.token_min_rounds)
+    with progress.step(f"argon2id password check alone, {rounds} rounds") as report:
+        params = Settings().argon2
+        hasher = argon2.PasswordHasher(
+            time_cost=params.time_cost,
+            memory_cost=params.memory_cost,
+            parallelism=params.parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=argon2.Type.ID,
+        )
+        stored = hasher.hash("correct horse battery staple")
+        times = []
+        for _ in range(rounds):
+            started = time.process_time()  # argon2 runs its lanes in threads of this process
+            hasher.verify(stored, "correct horse battery staple")
+            times.append((time.process_time() - started) * 1e6)
+        quartiles = statistics.quantiles(times, n=4)
+        row = TokenRow(
+            format="",
+            op="password-verify",
+            impl="argon2id",
+            kind="",
+            case="ok",
+            median_us=statistics.median(times),
+            iqr_us=quartiles[2] - quartiles[0],
+            mean_us=statistics.mean(times),
+            min_us=min(times),
+            rounds=rounds,
+        )
+        report(f"{row.median_us / 1000:,.1f} ms CPU (IQR {row.iqr_us / 1000:,.1f} ms)")
+    return row
 
 
 # --- the run --------------------------------------------------------------------------------------------
+
+QUIET_SAMPLE_S: Final = 2.0
+"""Seconds of /proc/stat behind the "before" reading of steal and other processes' CPU."""
+SETTLE_POLL_S: Final = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """The machine just before the run, and whether ``--settle`` got it quiet."""
+
+    share: MachineShare
+    settled: bool | None  # None: the run was not asked to wait
+    waited_s: float
+
+
+def wait_for_quiet(settle: float, progress: Progress) -> Quiet:
+    """Sample the machine; with ``settle`` > 0, wait up to that many seconds until it is not busy.
+
+    Busy is :func:`benchmarks.report.busy_before`: the 1-minute load average above half a core per core,
+    or steal or other processes' CPU above the report's limits.
+    """
+    label = (
+        f"the machine before the run (waiting up to {settle:g} s for it to settle)"
+        if settle
+        else ("the machine before the run")
+    )
+    with progress.step(label) as report:
+        started = time.monotonic()
+        while True:
+            meter = MachineMeter()
+            time.sleep(QUIET_SAMPLE_S)
+            share = meter.read()
+            load = os.getloadavg()
+            reason = busy_before(load, os.cpu_count() or 1, share.steal_pct, share.others_pct)
+            waited = time.monotonic() - started
+            if not settle or reason is None or waited + SETTLE_POLL_S > settle:
+                break
+            time.sleep(SETTLE_POLL_S)
+        settled = None if not settle else reason is None
+        report(
+            f"load {load[0]:.2f}, steal {share.steal_pct:.1f} %, other processes {share.others_pct:.0f} % "
+            f"of the cores: {reason or 'quiet'}" + (f" after {waited:.0f} s" if settle else "")
+        )
+    return Quiet(share, settled, waited)
 
 
 def _cpu_model() -> str:
@@ -631,15 +726,18 @@ def run_bench(
     argv: list[str],
     tool: Tool | None = None,
     stream: TextIO | None = None,
+    settle: float = 0.0,
 ) -> Results:
     """Run everything ``plan`` says, write the JSON, the charts and the report; return the results."""
     progress = Progress(_steps(), stream)
     started = datetime.now(UTC)
-    load_before = os.getloadavg()
     clock = time.monotonic()
+    quiet = wait_for_quiet(settle, progress)
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tokenbench-bench-") as tmp:
         workdir = Path(tmp)
         token_rows, token_method = run_token_level(plan, workdir, progress)
+        token_rows.append(password_verify_row(plan, progress))
         http_rows, sizes, http_method = run_http_level(plan, workdir, progress, tool)
     meta = Meta(
         mode=plan.mode,
@@ -660,8 +758,19 @@ def run_bench(
         http_connections=plan.connections,
         http_window_s=plan.window_s,
         login_clients=plan.login_clients,
+        steal_before_pct=quiet.share.steal_pct,
+        others_before_pct=quiet.share.others_pct,
+        settle_s=settle,
+        settled=quiet.settled,
+        settle_waited_s=quiet.waited_s,
     )
-    results = Results(meta=meta, token=tuple(token_rows), http=tuple(http_rows), sizes=tuple(sizes))
+    results = Results(
+        meta=meta,
+        token=tuple(token_rows),
+        http=tuple(http_rows),
+        sizes=tuple(sizes),
+        reference_sizes=token_sizes(),
+    )
     with progress.step(f"write {report}") as done:
         write_report(results, report=report, json_path=json_path)
         done(f"{report}, {json_path} and charts in {chart_dir(report)}")
