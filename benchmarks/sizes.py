@@ -28,7 +28,7 @@ from service.auth.sessions import SessionManager
 from service.settings import Secret, Settings
 from service.stores import open_stores
 
-__all__ = ["SIZES_USER", "check_issued", "size_row", "token_sizes"]
+__all__ = ["SIZES_USER", "check_issued", "issue_pair", "size_row", "token_sizes"]
 
 SIZES_USER: Final = "alice"
 """The demo user of the docs. Any five-character name gives the same sizes (the benchmark's is ``bench``)."""
@@ -62,6 +62,18 @@ async def _login_pair(settings: Settings, username: str) -> tuple[str, str]:
     return pair.access_token, pair.refresh_token
 
 
+def issue_pair(settings: Settings, username: str = SIZES_USER) -> tuple[str, str]:
+    """The access and refresh token the service's login issues to ``username`` in ``settings.format``.
+
+    ``settings.database_url`` is ignored: the family is recorded in a throw-away SQLite file.
+    """
+    with tempfile.TemporaryDirectory(prefix="tokenbench-sizes-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'sizes.db'}"
+        return asyncio.run(
+            _login_pair(dataclasses.replace(settings, database_url=Secret(url, shown=url)), username)
+        )
+
+
 def token_sizes(settings: Settings | None = None, *, username: str = SIZES_USER) -> tuple[SizeRow, ...]:
     """Per format, the sizes of the pair the service issues at login to ``username`` (role ``user``).
 
@@ -71,12 +83,9 @@ def token_sizes(settings: Settings | None = None, *, username: str = SIZES_USER)
     settings = settings or Settings()
     cookie = RefreshCookie.of(secure=settings.cookie_secure).name
     rows = []
-    with tempfile.TemporaryDirectory(prefix="tokenbench-sizes-") as tmp:
-        for name in FormatName:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / name.value}.db"
-            each = dataclasses.replace(settings, format=name, database_url=Secret(url, shown=url))
-            access, refresh = asyncio.run(_login_pair(each, username))
-            rows.append(size_row(name.value, access, refresh, cookie=cookie))
+    for name in FormatName:
+        access, refresh = issue_pair(dataclasses.replace(settings, format=name), username)
+        rows.append(size_row(name.value, access, refresh, cookie=cookie))
     return tuple(rows)
 
 
