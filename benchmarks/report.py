@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from benchmarks.results import STORE_LOAD, HttpRow, Results, SizeRow, TokenRow
@@ -29,6 +30,7 @@ __all__ = [
     "UNRELIABLE_SPREAD",
     "Table",
     "TargetCheck",
+    "Verdict",
     "auth_overhead_table",
     "busy_before",
     "busy_during",
@@ -43,16 +45,20 @@ __all__ = [
     "me_throughput_table",
     "open_route_noise",
     "operation_tables",
+    "ratio_spread",
     "reference_sizes_table",
     "render_report",
     "render_table",
+    "request_target_checks",
     "row_spread",
     "sizes_table",
     "spread",
     "target_checks",
     "unreliable",
+    "verdict",
     "verify_tables",
     "window_table",
+    "windows_ratio_spread",
 ]
 
 FORMATS: Final = tuple(name.value for name in FormatName)
@@ -82,6 +88,8 @@ JWTAUTH_RPS_TARGET: Final = 2.0
 LOGIN_P99_TARGET: Final = 2.0
 REFRESH_TAIL_TARGET: Final = 10.0
 REFRESH_CPU_TARGET: Final = 2.0
+JWTAUTH_FORMAT: Final = FormatName.JWT_HS256.value
+"""Litestar's ``JWTAuth`` speaks HS256 JWTs only: the one format it is compared in."""
 WINDOW_TARGET: Final = 1.05
 """The issued format's verify with accepted formats configured, over its verify without (issue 9)."""
 
@@ -109,6 +117,41 @@ class Table:
     note: str = ""
 
 
+class Verdict(StrEnum):
+    """What a run says about a target."""
+
+    HOLDS = "holds"
+    MISSES = "misses"
+    TIE = "tie"  # the measurement's spread covers the target: this run cannot tell
+
+
+def verdict(
+    measured: float, target: float, spread: tuple[float, float] | None = None, *, at_least: bool = False
+) -> Verdict:
+    """The one verdict rule of the report: ``measured`` against ``target``, a tie when noise covers it.
+
+    ``measured`` must be at most ``target`` (at least, with ``at_least``). ``spread`` is the interval
+    the measurement's noise spans, in the same unit (e.g. the quartiles of a ratio, or
+    :func:`ratio_spread` of two medians): when it contains ``target`` the run cannot tell whether the
+    target holds, and the verdict is :attr:`Verdict.TIE` whichever side the median fell on. Without a
+    spread the verdict is a plain comparison.
+    """
+    if spread is not None and min(spread) <= target <= max(spread):
+        return Verdict.TIE
+    holds = measured >= target if at_least else measured <= target
+    return Verdict.HOLDS if holds else Verdict.MISSES
+
+
+def ratio_spread(top: float, top_iqr: float, bottom: float, bottom_iqr: float) -> tuple[float, float]:
+    """The interval of ``top / bottom`` when each median moves by half its interquartile range.
+
+    The widest the ratio gets with both medians inside their own rounds' middle half: the spread a
+    :func:`verdict` on the ratio of two token-level rows uses.
+    """
+    low, high = top - top_iqr / 2, top + top_iqr / 2
+    return low / (bottom + bottom_iqr / 2), high / max(bottom - bottom_iqr / 2, 1e-9)
+
+
 @dataclass(frozen=True, slots=True)
 class TargetCheck:
     """One target of the issues, checked against the run."""
@@ -116,7 +159,7 @@ class TargetCheck:
     target: str
     scope: str
     measured: str
-    holds: bool | None  # None: not measured in this run
+    verdict: Verdict | None  # None: not measured in this run
 
 
 # --- formatting -----------------------------------------------------------------------------------------
@@ -575,7 +618,7 @@ def auth_overhead_table(results: Results) -> Table:
 
 def me_throughput_table(results: Results) -> Table:
     """``GET /me`` requests per second: service, minimal guard and JWTAuth side by side."""
-    jwtauth = _http(results, "jwtauth", "jwt-hs256", "me")
+    jwtauth = _http(results, "jwtauth", JWTAUTH_FORMAT, "me")
     rows = []
     for app in ("service", "minimal-guard", "jwtauth"):
         for fmt in _formats_in(results.http):
@@ -840,7 +883,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     f"verify within {VERIFY_FLOOR_TARGET}{X} of the floor",
                     fmt,
                     f"{_us(verify.median_us)} µs vs floor {_us(floor)} µs = {ratio:.2f}{X}",
-                    ratio <= VERIFY_FLOOR_TARGET,
+                    verdict(ratio, VERIFY_FLOOR_TARGET),
                 )
             )
         peers = [
@@ -859,7 +902,7 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     fmt,
                     f"fastest peer {best.impl} {_us(best.median_us)} µs = "
                     f"{best.median_us / verify.median_us:.2f}{X} tokenbench",
-                    verify.median_us < best.median_us,
+                    verdict(best.median_us / verify.median_us, 1.0, at_least=True),
                 )
             )
     for fmt in FORMATS:
@@ -872,61 +915,160 @@ def target_checks(results: Results) -> list[TargetCheck]:
                     fmt,
                     f"{_us(with_accepted.median_us)} µs vs {_us(without.median_us)} µs = "
                     + _window_ratio(without, with_accepted),
-                    with_accepted.median_us <= WINDOW_TARGET * without.median_us,
+                    verdict(with_accepted.median_us / without.median_us, WINDOW_TARGET),
                 )
             )
+    return checks + request_target_checks(results)
+
+
+def _windows_of(values: Sequence[float], median: float) -> tuple[float, ...]:
+    return tuple(values) or (median,)
+
+
+def windows_ratio_spread(top: Sequence[float], bottom: Sequence[float]) -> tuple[float, float] | None:
+    """The interval of a ratio of two request-level rows over their windows: (min/max, max/min).
+
+    None when either row has a single window: the run cannot say how far the ratio moves.
+    """
+    if len(top) < 2 or len(bottom) < 2 or min(bottom) <= 0:
+        return None
+    return min(top) / max(bottom), max(top) / min(bottom)
+
+
+def _ratio_text(
+    statistic: str, top: str, bottom: str, ratio: float, interval: tuple[float, float] | None
+) -> str:
+    between = (
+        f" (windows: {interval[0]:.2f}{X} to {interval[1]:.2f}{X})"
+        if interval
+        else " (one window: no spread)"
+    )
+    return f"{statistic}: {top} vs {bottom} = {ratio:.2f}{X}{between}"
+
+
+def _overhead_windows(results: Results, app: str, fmt: str) -> tuple[float, ...]:
+    """Auth overhead per window pair: GET /me minus the open route measured just before it."""
+    me = _http(results, app, fmt, "me")
+    open_ = _http(results, app, fmt, "open") or _http(results, app, "", "open")
+    if me is None or open_ is None or len(me.cpu_us_windows) != len(open_.cpu_us_windows):
+        return ()
+    return tuple(m - o for m, o in zip(me.cpu_us_windows, open_.cpu_us_windows, strict=True))
+
+
+def request_target_checks(results: Results) -> list[TargetCheck]:
+    """The request-level targets, each stating its statistic and a tie when its windows' spread covers it.
+
+    The spread of a ratio of two rows is the range over their windows (:func:`windows_ratio_spread`); a
+    row measured in one window has none, and its verdict is a plain comparison that says so.
+    """
+    checks = []
     for fmt in FORMATS:
         service, guard = _overhead(results, "service", fmt), _overhead(results, "minimal-guard", fmt)
         if service is not None and guard is not None:
+            interval = windows_ratio_spread(
+                _overhead_windows(results, "service", fmt), _overhead_windows(results, "minimal-guard", fmt)
+            )
+            ratio = service / guard if guard > 0 else float("inf")
             checks.append(
                 TargetCheck(
                     f"GET /me auth overhead within {OVERHEAD_TARGET}{X} of a minimal guard",
                     fmt,
-                    f"{_us(service)} µs vs {_us(guard)} µs = {_times(service, guard)}",
-                    guard > 0 and service <= OVERHEAD_TARGET * guard,
+                    _ratio_text(
+                        "server CPU/req, GET /me minus the open route, median of the windows",
+                        f"{_us(service)} µs",
+                        f"{_us(guard)} µs",
+                        ratio,
+                        interval,
+                    ),
+                    verdict(ratio, OVERHEAD_TARGET, interval) if guard > 0 else Verdict.MISSES,
                 )
             )
-    ours, theirs = _http(results, "service", "jwt-hs256", "me"), _http(results, "jwtauth", "jwt-hs256", "me")
+    ours, theirs = (
+        _http(results, "service", JWTAUTH_FORMAT, "me"),
+        _http(results, "jwtauth", JWTAUTH_FORMAT, "me"),
+    )
+    if ours and theirs:
+        interval = windows_ratio_spread(
+            _windows_of(ours.rps_windows, ours.rps), _windows_of(theirs.rps_windows, theirs.rps)
+        )
+        ratio = ours.rps / theirs.rps
+        measured = _ratio_text(
+            f"req/s, median of {ours.windows} window(s)",
+            _rate(ours.rps),
+            _rate(theirs.rps),
+            ratio,
+            interval,
+        )
+        outcome: Verdict | None = verdict(ratio, JWTAUTH_RPS_TARGET, interval, at_least=True)
+    else:
+        measured, outcome = NOT_MEASURED, None
     checks.append(
         TargetCheck(
             f"GET /me at least {JWTAUTH_RPS_TARGET:g}{X} the req/s of Litestar JWTAuth",
-            "jwt-hs256",
-            f"{_rate(ours.rps)} vs {_rate(theirs.rps)} req/s = {_times(ours.rps, theirs.rps)}"
-            if ours and theirs
-            else "not measured",
-            ours.rps >= JWTAUTH_RPS_TARGET * theirs.rps if ours and theirs else None,
+            JWTAUTH_FORMAT,
+            measured,
+            outcome,
         )
     )
     pair = _login_pair(results)
+    if pair:
+        base, loaded = pair
+        interval = windows_ratio_spread(
+            _windows_of(loaded.p99_ms_windows, loaded.p99_ms), _windows_of(base.p99_ms_windows, base.p99_ms)
+        )
+        ratio = loaded.p99_ms / base.p99_ms
+        measured = _ratio_text(
+            f"p99 latency, median of {loaded.windows} window(s)",
+            f"{_ms(loaded.p99_ms)} ms",
+            f"{_ms(base.p99_ms)} ms",
+            ratio,
+            interval,
+        )
+        outcome = verdict(ratio, LOGIN_P99_TARGET, interval)
+    else:
+        measured, outcome = NOT_MEASURED, None
     checks.append(
         TargetCheck(
             f"GET /me p99 under login load within {LOGIN_P99_TARGET:g}{X} of p99 alone",
             pair[0].format if pair else "",
-            f"{_ms(pair[1].p99_ms)} ms vs {_ms(pair[0].p99_ms)} ms = {_times(pair[1].p99_ms, pair[0].p99_ms)}"
-            if pair
-            else "not measured",
-            pair[1].p99_ms <= LOGIN_P99_TARGET * pair[0].p99_ms if pair else None,
+            measured,
+            outcome,
         )
     )
     stores = _store_rows(results)
-    for store, measured in stores.items():
-        top, one = measured[-1], measured[0]
-        loaded = max(measured[1:] or measured, key=lambda r: r.cpu_us)
+    for store, rows in stores.items():
+        top, one = rows[-1], rows[0]
+        loaded_row = max(rows[1:] or rows, key=lambda r: r.cpu_us)
         checks.append(
             TargetCheck(
                 f"refresh p99 at {top.connections} chains within {REFRESH_TAIL_TARGET:g}{X} p50 ({store})",
                 top.format,
-                f"{_ms(top.p99_ms)} ms vs {_ms(top.p50_ms)} ms = {_times(top.p99_ms, top.p50_ms)}",
-                top.p99_ms <= REFRESH_TAIL_TARGET * top.p50_ms,
+                _ratio_text(
+                    "p99 over p50 latency of one window",
+                    f"{_ms(top.p99_ms)} ms",
+                    f"{_ms(top.p50_ms)} ms",
+                    top.p99_ms / top.p50_ms,
+                    None,
+                ),
+                verdict(top.p99_ms / top.p50_ms, REFRESH_TAIL_TARGET),
             )
+        )
+        interval = windows_ratio_spread(
+            _windows_of(loaded_row.cpu_us_windows, loaded_row.cpu_us),
+            _windows_of(one.cpu_us_windows, one.cpu_us),
         )
         checks.append(
             TargetCheck(
                 f"server CPU per refresh under load within {REFRESH_CPU_TARGET:g}{X} one chain's ({store})",
                 top.format,
-                f"{_us(loaded.cpu_us)} µs at {loaded.connections} chains vs {_us(one.cpu_us)} µs = "
-                f"{_times(loaded.cpu_us, one.cpu_us)}",
-                loaded.cpu_us <= REFRESH_CPU_TARGET * one.cpu_us,
+                _ratio_text(
+                    f"server CPU/req, {loaded_row.connections} chains vs 1",
+                    f"{_us(loaded_row.cpu_us)} µs",
+                    f"{_us(one.cpu_us)} µs",
+                    loaded_row.cpu_us / one.cpu_us,
+                    interval,
+                ),
+                verdict(loaded_row.cpu_us / one.cpu_us, REFRESH_CPU_TARGET, interval),
             )
         )
     sqlite, both = stores.get("sqlite"), stores.get("postgresql+redis")
@@ -936,10 +1078,16 @@ def target_checks(results: Results) -> list[TargetCheck]:
         TargetCheck(
             "PostgreSQL + Redis refresh req/s at the most chains at least SQLite's",
             sqlite[-1].format if sqlite else "",
-            f"{_rate(both[-1].rps)} vs {_rate(sqlite[-1].rps)} req/s = {_times(both[-1].rps, sqlite[-1].rps)}"
+            _ratio_text(
+                "req/s of one window at the most chains",
+                _rate(both[-1].rps),
+                _rate(sqlite[-1].rps),
+                both[-1].rps / sqlite[-1].rps,
+                None,
+            )
             if sqlite and both
-            else "not measured",
-            both[-1].rps >= sqlite[-1].rps if sqlite and both else None,
+            else NOT_MEASURED,
+            verdict(both[-1].rps / sqlite[-1].rps, 1.0, at_least=True) if sqlite and both else None,
         )
     )
     return checks
@@ -947,11 +1095,16 @@ def target_checks(results: Results) -> list[TargetCheck]:
 
 def targets_table(checks: Sequence[TargetCheck]) -> Table:
     """The target checks as a table."""
-    mark = {True: "✅ holds", False: "❌ misses", None: "— not measured"}
+    mark = {
+        Verdict.HOLDS: "✅ holds",
+        Verdict.MISSES: "❌ misses",
+        Verdict.TIE: "≈ tie (the spread covers the target)",
+        None: "— not measured",
+    }
     return Table(
         title="",
         columns=("target", "format", "measured", "result"),
-        rows=tuple((c.target, c.scope, c.measured, mark[c.holds]) for c in checks),
+        rows=tuple((c.target, c.scope, c.measured, mark[c.verdict]) for c in checks),
     )
 
 

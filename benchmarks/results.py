@@ -97,6 +97,7 @@ class HttpRow(msgspec.Struct, frozen=True, kw_only=True):
     # average, and the median steal and CPU of other processes (percent of all cores).
     rps_windows: tuple[float, ...] = ()
     cpu_us_windows: tuple[float, ...] = ()
+    p99_ms_windows: tuple[float, ...] = ()
     load1_max: float | None = None
     steal_pct: float | None = None
     others_pct: float | None = None

@@ -17,16 +17,19 @@ from benchmarks.report import (
     FORMATS,
     NOT_MEASURED,
     Table,
+    Verdict,
     X,
     auth_overhead_table,
     cost_stack,
     formats_not_measured,
     login_load_table,
     operation_tables,
+    ratio_spread,
     render_report,
     render_table,
     sizes_table,
     target_checks,
+    verdict,
     verify_tables,
     window_table,
 )
@@ -152,20 +155,19 @@ def test_targets_are_judged_from_the_measured_ratios(results: Results) -> None:
     for fmt in MEASURED:
         floor, ours = _token(results, fmt, "floor"), _token(results, fmt, "tokenbench")
         check = checks[(f"verify within 1.3{X} of the floor", fmt)]
-        assert check.holds is (ours.median_us <= 1.3 * floor.median_us)
         assert f"= {ours.median_us / floor.median_us:.2f}{X}" in check.measured
     ours, theirs = _http(results, "service", "jwt-hs256", "me"), _http(results, "jwtauth", "jwt-hs256", "me")
     jwtauth = checks[(f"GET /me at least 2{X} the req/s of Litestar JWTAuth", "jwt-hs256")]
-    assert jwtauth.holds is (ours.rps >= 2 * theirs.rps)
+    assert jwtauth.verdict is (Verdict.HOLDS if ours.rps >= 2 * theirs.rps else Verdict.MISSES)
     login = checks[(f"GET /me p99 under login load within 2{X} of p99 alone", "jwt-hs256")]
     loaded = _http(results, "service", "jwt-hs256", "me", "8 clients log in continuously")
-    assert login.holds is (loaded.p99_ms <= 2 * ours.p99_ms)
+    assert login.verdict is (Verdict.HOLDS if loaded.p99_ms <= 2 * ours.p99_ms else Verdict.MISSES)
 
 
 def test_targets_without_measurements_say_not_measured(results: Results) -> None:
     token_only = msgspec.structs.replace(results, http=(), sizes=())
     checks = target_checks(token_only)
-    not_measured = [c for c in checks if c.holds is None and c.scope != "jwt-eddsa"]
+    not_measured = [c for c in checks if c.verdict is None and c.scope != "jwt-eddsa"]
     assert {c.target for c in not_measured} == {
         f"GET /me at least 2{X} the req/s of Litestar JWTAuth",
         f"GET /me p99 under login load within 2{X} of p99 alone",
@@ -180,7 +182,7 @@ def test_a_format_missing_from_an_older_run_is_said_not_measured_never_filled_in
     text = render_report(results, {})
     assert f"* **{NOT_MEASURED}**: `jwt-eddsa`" in text
     assert ("every target", "jwt-eddsa", NOT_MEASURED, None) in [
-        (c.target, c.scope, c.measured, c.holds) for c in target_checks(results)
+        (c.target, c.scope, c.measured, c.verdict) for c in target_checks(results)
     ]
     assert not re.search(r"^\| jwt-eddsa \| [0-9]", text, flags=re.MULTILINE)  # no figures for it
     complete = msgspec.structs.replace(results, token=(*results.token, _relabelled(results, "jwt-eddsa")))
@@ -262,10 +264,27 @@ def test_the_migration_window_rows_get_a_table_and_a_target(results: Results) ->
     assert ratios["jwt-hs256"] == f"1.03{X}"
     assert ratios["paseto-v4-local"].startswith(f"1.06{X} (tie: the IQR 2.0")
     checks = {c.scope: c for c in target_checks(with_window) if "accepted formats" in c.target}
-    assert (checks["jwt-hs256"].holds, checks["paseto-v4-local"].holds, checks["jwt-es256"].holds) == (
-        True,
-        False,
-        False,
-    )
+    assert [checks[f].verdict for f in ("jwt-hs256", "paseto-v4-local", "jwt-es256")] == [
+        Verdict.HOLDS,
+        Verdict.MISSES,
+        Verdict.MISSES,
+    ]
     assert "tie" in checks["paseto-v4-local"].measured
     assert "### Migration window" in render_report(with_window, {})
+
+
+def test_the_verdict_is_a_tie_when_the_spread_covers_the_target_whichever_side_the_median_is() -> None:
+    assert verdict(1.2, 1.3) is Verdict.HOLDS
+    assert verdict(1.4, 1.3) is Verdict.MISSES
+    assert verdict(1.2, 1.3, (1.1, 1.35)) is Verdict.TIE
+    assert verdict(1.4, 1.3, (1.25, 1.5)) is Verdict.TIE
+    assert verdict(1.4, 1.3, (1.35, 1.5)) is Verdict.MISSES
+    assert verdict(2.1, 2.0, at_least=True) is Verdict.HOLDS
+    assert verdict(2.1, 2.0, (1.9, 2.3), at_least=True) is Verdict.TIE
+    assert verdict(1.9, 2.0, (1.8, 1.95), at_least=True) is Verdict.MISSES
+
+
+def test_the_spread_of_a_ratio_moves_each_median_by_half_its_iqr() -> None:
+    low, high = ratio_spread(110.0, 20.0, 100.0, 10.0)
+    assert (low, high) == pytest.approx((100.0 / 105.0, 120.0 / 95.0))
+    assert ratio_spread(50.0, 0.0, 50.0, 0.0) == (1.0, 1.0)

@@ -14,9 +14,9 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from benchmarks.http_level import USERNAME
 from benchmarks.report import SIZES_CLAIMS, reference_sizes_table, render_table, sizes_table
 from benchmarks.results import Results, SizeRow, read_results
-from benchmarks.run import USERNAME
 from benchmarks.sizes import SIZES_USER, check_issued, issue_pair, size_row, token_sizes
 from benchmarks.subjects import AUDIENCE, ISSUER
 from formats import FormatName
