@@ -1120,9 +1120,17 @@ HOW_TO_READ: Final = """\
   interquartile range: an IQR that is a large share of the median means the machine was busy while that
   row ran, and its median (and every ratio built on it) is the less reliable for it.
 * **A shared, noisy machine**: the load generator, the server and anything else running share the cores
-  listed above. The load average before the run is what else was running; the one after includes the
-  run itself (server plus load generator keep about two cores busy). On two cores the load generator
-  takes one, so requests/s are a floor for the server, not its ceiling.
+  listed above. The header reads the machine before the run and around every load window: the load
+  average, CPU steal (cores the hypervisor gave to another guest) and the CPU of every process outside
+  the benchmark (`/proc/stat` minus the benchmark's own process tree), and says in words whether the
+  machine was busy. The load average during and after the run includes the run itself (server plus load
+  generator keep about two cores busy). On two cores the load generator takes one, so requests/s are a
+  floor for the server, not its ceiling.
+* **Window spread and ties at the request level**: each row's windows are kept; a row whose windows
+  spread over 10 % of its median is marked unreliable. The open route does no token work, so how far it
+  differs between formats is noise; a format's difference inside that band is marked a tie. Targets give
+  the statistic they compare and the ratio's range over the windows, and read "tie" when that range
+  covers the target.
 * **Server CPU µs per request** is the user + system CPU of the whole server process tree (read from
   `/proc` before and after the window) divided by the requests served: it does not depend on how fast
   the load generator is, and it includes the HTTP server's own threads.
