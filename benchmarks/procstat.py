@@ -56,13 +56,19 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its live descendants."""
+def tree_cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants.
+
+    With ``reaped``, also the CPU of descendants that have exited and been waited for (``cutime`` and
+    ``cstime``): a load generator that ran as a subprocess during a window and is gone by its end.
+    """
     ticks = 0
     for p in (pid, *descendants(pid)):
         fields = _stat_fields(p)
         if fields is not None:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+            if reaped:
+                ticks += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16 and 17)
     return ticks / _TICKS
 
 
@@ -118,11 +124,11 @@ class MachineMeter:
     def __init__(self, pid: int | None = None) -> None:
         self.pid = pid if pid is not None else os.getpid()
         self._before = cpu_times()
-        self._own = tree_cpu_seconds(self.pid)
+        self._own = tree_cpu_seconds(self.pid, reaped=True)
 
     def read(self) -> MachineShare:
         """Steal and everybody else's CPU since this meter was made (or last read); restarts the meter."""
-        after, own = cpu_times(), tree_cpu_seconds(self.pid)
+        after, own = cpu_times(), tree_cpu_seconds(self.pid, reaped=True)
         share = machine_share(self._before, after, own - self._own)
         self._before, self._own = after, own
         return share

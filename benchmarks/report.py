@@ -274,11 +274,13 @@ def busy_during(results: Results) -> str | None:
         return None
     steal = max(r.steal_pct or 0 for r in read)
     others = max(r.others_pct or 0 for r in read)
-    return (
-        f"{len(busy)} of {len(read)} request-level rows ran while other processes used more than "
-        f"{BUSY_OTHERS_PCT:g} % of the cores (up to {others:.0f} %) or steal exceeded {BUSY_STEAL_PCT:g} % "
-        f"(up to {steal:.1f} %)"
-    )
+    reasons = [
+        f"other processes used more than {BUSY_OTHERS_PCT:g} % of the cores (up to {others:.0f} %)"
+        if others > BUSY_OTHERS_PCT
+        else "",
+        f"CPU steal exceeded {BUSY_STEAL_PCT:g} % (up to {steal:.1f} %)" if steal > BUSY_STEAL_PCT else "",
+    ]
+    return f"{len(busy)} of {len(read)} request-level rows ran while " + " and ".join(r for r in reasons if r)
 
 
 def spread(values: Sequence[float]) -> float | None:
