@@ -32,6 +32,8 @@ class Plan:
     loadgen: Tool | None = None  # None: wrk when installed, else the Python client
     repeats: int = 1  # windows per row; the row holds their medians
     token_passes: int = 1  # runs of the token-level suite; each row is the median pass
+    ab_pairs: int = 25  # interleaved A/B comparisons (benchmarks.interleaved): turns per comparison
+    ab_repeat_ms: float = 2.0  # and the length of one repeat of a turn
 
 
 PLANS: Final = {
@@ -46,7 +48,14 @@ PLANS: Final = {
         token_passes=3,
     ),
     "quick": Plan(
-        "quick", token_max_time=0.1, token_min_rounds=5, window_s=2, warmup_requests=200, connections=8
+        "quick",
+        token_max_time=0.1,
+        token_min_rounds=5,
+        window_s=2,
+        warmup_requests=200,
+        connections=8,
+        ab_pairs=15,
+        ab_repeat_ms=1.0,
     ),
     # Every step with the least time in each: the Python client, whose windows can be shorter than wrk's 1 s.
     "smoke": Plan(
@@ -57,6 +66,8 @@ PLANS: Final = {
         warmup_requests=30,
         connections=4,
         loadgen="python",
+        ab_pairs=3,
+        ab_repeat_ms=0.2,
     ),
 }
 

@@ -14,6 +14,7 @@ __all__ = [
     "STORE_LOAD",
     "HttpRow",
     "Meta",
+    "RatioRow",
     "Results",
     "SizeRow",
     "TokenRow",
@@ -56,6 +57,7 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
     settle_s: float = 0.0
     settled: bool | None = None  # None: the run did not wait
     settle_waited_s: float = 0.0
+    ratio_method: str = ""  # how the interleaved A/B comparisons were measured ("" before they existed)
 
 
 class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +73,20 @@ class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
     mean_us: float
     min_us: float
     rounds: int
+
+
+class RatioRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One interleaved A/B comparison at the token level (``benchmarks.interleaved``): B's time over A's."""
+
+    format: str
+    comparison: str  # window | reject
+    case: str  # "" (window) | bad-signature | wrong-kind
+    median: float  # median of the pairs' ratios B/A
+    q1: float
+    q3: float
+    pairs: int
+    a_us: float  # median over the pairs of A's time per call
+    b_us: float
 
 
 class HttpRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,6 +139,7 @@ class Results(msgspec.Struct, frozen=True, kw_only=True):
     reference_sizes: tuple[SizeRow, ...] = ()
     """The pair the service issues with its default settings (``benchmarks.sizes.token_sizes()``): the
     sizes every other page states. Empty in runs recorded before it was kept."""
+    ratios: tuple[RatioRow, ...] = ()  # absent from runs made before the interleaved comparisons
 
 
 def write_results(results: Results, path: Path) -> None:

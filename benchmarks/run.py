@@ -32,7 +32,7 @@ from benchmarks.plan import PLANS, Plan, Progress
 from benchmarks.report import render_report
 from benchmarks.results import Meta, Results, write_results
 from benchmarks.sizes import token_sizes
-from benchmarks.token_level import run_token_level
+from benchmarks.token_level import run_interleaved, run_token_level
 from formats import FormatName
 
 __all__ = ["PLANS", "Plan", "chart_dir", "run_bench", "write_report"]
@@ -58,10 +58,10 @@ LIBRARIES: Final = (
 
 def _steps() -> int:
     formats = len(FormatName)
-    # token level; user; per format: service start, open + me, refresh, login, guard start, open + me;
-    # login load; JWTAuth start, open + me; refresh per store; report
-    # + the machine before the run, and the argon2id check alone
-    return 1 + 1 + formats * 6 + 1 + 2 + 3 + 1 + 2
+    # the machine before the run; token level; argon2id alone; interleaved A/B; user; per format: service
+    # start, open + me, refresh, login, guard start, open + me; login load; JWTAuth start, open + me;
+    # refresh per store; report
+    return 1 + 1 + 1 + 1 + 1 + formats * 6 + 1 + 2 + 3 + 1
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -124,6 +124,7 @@ def run_bench(
         workdir = Path(tmp)
         token_rows, token_method = run_token_level(plan, workdir, progress)
         token_rows.append(password_check_row(plan, progress))
+        ratio_rows, ratio_method = run_interleaved(plan, workdir, progress)
         http_rows, sizes, http_method = run_http_level(plan, workdir, progress, tool)
     meta = Meta(
         mode=plan.mode,
@@ -139,6 +140,7 @@ def run_bench(
         load_before=load_before,
         load_after=os.getloadavg(),
         token_method=token_method,
+        ratio_method=ratio_method,
         http_method=http_method,
         http_tool=", ".join(sorted({r.tool for r in http_rows})),
         http_connections=plan.connections,
@@ -156,6 +158,7 @@ def run_bench(
         http=tuple(http_rows),
         sizes=tuple(sizes),
         reference_sizes=token_sizes(),
+        ratios=tuple(ratio_rows),
     )
     with progress.step(f"write {report}") as done:
         write_report(results, report=report, json_path=json_path)

@@ -1,8 +1,9 @@
-"""Token level of ``tokenbench bench``: the pytest-benchmark suite in its own process, read into rows.
+"""Token level of ``tokenbench bench``: the pytest-benchmark suite and the interleaved A/B comparisons.
 
 ``benchmarks/bench_tokens.py`` runs under pytest-benchmark ``plan.token_passes`` times (each pass in a
 fresh process, JSON out); every benchmark becomes one :class:`~benchmarks.results.TokenRow`, the median
-pass of its passes.
+pass of its passes. Then :mod:`benchmarks.interleaved` runs in a process of its own: the ratios the
+window and rejection targets are judged on (:class:`~benchmarks.results.RatioRow`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Final
 import msgspec
 
 from benchmarks.plan import Plan, Progress
-from benchmarks.results import TokenRow
+from benchmarks.results import RatioRow, TokenRow
 
-__all__ = ["BENCH_FILE", "run_token_level"]
+__all__ = ["BENCH_FILE", "run_interleaved", "run_token_level"]
 
 BENCH_FILE: Final = Path(__file__).with_name("bench_tokens.py")
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
@@ -88,6 +89,33 @@ def run_token_level(plan: Plan, workdir: Path, progress: Progress) -> tuple[list
         f"up to {plan.token_max_time:g} s and at least {plan.token_min_rounds} rounds per benchmark, "
         f"median of the rounds, then the median of {plan.token_passes} pass(es) over the whole suite; "
         "each format's floor, tokenbench and peers run back to back in one process; "
-        "claims: sub, role, 3 perms, iat, nbf, exp, jti, iss, aud (refresh: + fam, ver)"
+        "claims: sub, role, 3 perms, iat, nbf, exp, jti, iss, aud (refresh: + fam, ver); "
+        "a row whose IQR exceeds 10% of its median is marked unreliable"
+    )
+    return rows, method
+
+
+def run_interleaved(plan: Plan, workdir: Path, progress: Progress) -> tuple[list[RatioRow], str]:
+    """The interleaved A/B comparisons in their own process; rows and a method line."""
+    out = workdir / "interleaved.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.interleaved",
+        f"--pairs={plan.ab_pairs}",
+        f"--repeat-ms={plan.ab_repeat_ms:g}",
+        f"--json={out}",
+    ]
+    cwd = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").exists() else None
+    with progress.step("token level: interleaved A/B (migration window, rejections) per format") as report:
+        completed = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+        if completed.returncode != 0:
+            raise RuntimeError(f"interleaved comparisons failed:\n{completed.stderr[-3000:]}")
+        rows = msgspec.json.decode(out.read_bytes(), type=list[RatioRow])
+        report(f"{len(rows)} comparisons, {plan.ab_pairs} turns each")
+    method = (
+        f"A and B alternate {plan.ab_pairs} times; each turn is the fastest of 3 repeats of N calls (N "
+        f"calibrated to about {plan.ab_repeat_ms:g} ms per repeat); the median of the turns' ratios B/A, "
+        "with its quartiles"
     )
     return rows, method
