@@ -373,16 +373,26 @@ def test_verify_chart_panels_share_one_linear_axis(recorded: Results) -> None:
 
 
 def test_cross_format_verify_chart_has_every_format_and_control_rows(recorded: Results) -> None:
-    control = msgspec.structs.replace(
-        next(r for r in recorded.token if (r.format, r.impl, r.op) == ("jwt-es256", "tokenbench", "verify")),
-        format="jwt-rs256 (control)",
+    es256 = [
+        r
+        for r in recorded.token
+        if (r.format, r.op, r.kind, r.case) == ("jwt-es256", "verify", "access", "ok")
+    ]
+    floor = next(r for r in es256 if r.impl == "floor")
+    library = next(r for r in es256 if r.impl == "pyjwt")
+    controls = (
+        msgspec.structs.replace(floor, format="jwt-rs256"),
+        msgspec.structs.replace(library, format="jwt-rs256", median_us=123.0),
     )
-    fig = verify_formats_figure(msgspec.structs.replace(recorded, token=(*recorded.token, control)))
+    fig = verify_formats_figure(msgspec.structs.replace(recorded, token=(*recorded.token, *controls)))
     assert fig is not None
     (ax,) = fig.axes
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == [*(f for f in FORMATS if f != "jwt-eddsa"), "jwt-rs256 (control)"]
+    assert labels == [*(f for f in FORMATS if f != "jwt-eddsa"), "jwt-rs256 (control: pyjwt)"]
     assert ax.get_xscale() == "linear"
+    widths = sorted(round(p.get_width(), 1) for p in ax.patches if isinstance(p, Rectangle))
+    assert 123.0 in widths  # the control's library bar beside its floor
+    assert len(widths) == 2 * len(labels)
 
 
 def test_request_level_chart_uses_linear_scales(recorded: Results) -> None:
