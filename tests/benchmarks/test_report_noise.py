@@ -6,6 +6,7 @@ nothing here measures time.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import resource
@@ -17,7 +18,9 @@ import msgspec
 import pytest
 from matplotlib.patches import Rectangle
 
+from benchmarks import noise
 from benchmarks.charts import cost_stack_figure, http_figure, verify_figure, verify_formats_figure
+from benchmarks.plan import Progress
 from benchmarks.procstat import CpuTimes, cpu_times, machine_share, tree_cpu_seconds
 from benchmarks.report import (
     FORMATS,
@@ -401,3 +404,28 @@ def test_request_level_chart_uses_linear_scales(recorded: Results) -> None:
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 5  # four routes and GET /me per app
     assert {ax.get_yscale() for ax in visible} | {ax.get_xscale() for ax in visible} == {"linear"}
+
+
+# --- --settle -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("settle", [0.0, 0.3])
+def test_wait_for_quiet_reads_the_machine_and_says_whether_it_settled(
+    settle: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(noise, "QUIET_SAMPLE_S", 0.05)
+    monkeypatch.setattr(noise, "SETTLE_POLL_S", 0.05)
+    stream = io.StringIO()
+    quiet = noise.wait_for_quiet(settle, Progress(1, stream))
+    assert 0 <= quiet.share.steal_pct <= 100
+    assert 0 <= quiet.share.others_pct <= 100
+    log = stream.getvalue()
+    assert "the machine before the run" in log
+    assert "other processes" in log
+    if not settle:
+        assert quiet.settled is None
+        return
+    assert "(waiting up to 0.3 s to settle)" in log
+    busy = busy_before(os.getloadavg(), os.cpu_count() or 1, quiet.share.steal_pct, quiet.share.others_pct)
+    assert quiet.settled is (busy is None) or quiet.settled is True  # the load may have dropped since
+    assert quiet.waited_s < 1.0
