@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.report import FORMATS
+from benchmarks.report import CONTROLS, FORMATS
 from benchmarks.results import read_results
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # ~2.5 min: make test-slow
@@ -63,7 +63,8 @@ def test_bench_writes_a_report_with_every_section_and_every_format(run: tuple[Pa
 def test_bench_writes_raw_json_and_charts_beside_the_report(run: tuple[Path, str]) -> None:
     report, _ = run
     results = read_results(report.with_suffix(".json"))
-    assert {r.format for r in results.token} == set(FORMATS)
+    # every format, the control rows (RS256, JWE) and the argon2id check alone (no format)
+    assert {r.format for r in results.token} == {*FORMATS, *CONTROLS, ""}
     assert {r.format for r in results.sizes} == set(FORMATS)
     # every request of every window got a 2xx answer: the tokens, cookies and logins were real
     assert all(r.errors == 0 and r.requests > 0 for r in results.http), [
