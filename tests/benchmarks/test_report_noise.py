@@ -429,3 +429,25 @@ def test_wait_for_quiet_reads_the_machine_and_says_whether_it_settled(
     busy = busy_before(os.getloadavg(), os.cpu_count() or 1, quiet.share.steal_pct, quiet.share.others_pct)
     assert quiet.settled is (busy is None) or quiet.settled is True  # the load may have dropped since
     assert quiet.waited_s < 1.0
+
+
+def test_a_single_window_target_takes_the_open_route_band_as_its_spread(recorded: Results) -> None:
+    """One window per row (a quick run): the run's noise band, not a bare comparison, decides a tie."""
+    opens = {"jwt-hs256": 100.0, "jwt-es256": 130.0, "paseto-v4-local": 110.0, "paseto-v4-public": 120.0}
+    banded = _with_http(recorded, _set_cpu({("service", f, "open"): v for f, v in opens.items()}))
+    banded = _with_http(
+        banded,
+        lambda r: msgspec.structs.replace(r, cpu_us_windows=(), rps_windows=()) if r.windows == 1 else None,
+    )
+    close = _with_http(_with_http(banded, _rps("service", (2_100.0,) * 3)), _rps("jwtauth", (1_000.0,) * 3))
+    close = _with_http(
+        close, lambda r: msgspec.structs.replace(r, rps_windows=()) if r.route == "me" else None
+    )
+    (check,) = [c for c in request_target_checks(close) if "JWTAuth" in c.target]
+    assert "2.10" in check.measured
+    assert "(one window; the open route's spread across formats: " in check.measured
+    assert check.verdict is Verdict.TIE  # 2.10x, but the 30 % band puts 2x inside
+    far = _with_http(close, _rps("service", (5_000.0,) * 3))
+    far = _with_http(far, lambda r: msgspec.structs.replace(r, rps_windows=()) if r.route == "me" else None)
+    (check,) = [c for c in request_target_checks(far) if "JWTAuth" in c.target]
+    assert check.verdict is Verdict.HOLDS
