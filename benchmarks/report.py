@@ -854,7 +854,7 @@ def login_split_table(results: Results) -> Table | None:
             f"within the argon2id check's own spread ({_us(argon.iqr_us)} µs IQR between rounds)"
             if within
             else f"larger than the argon2id check's own spread ({_us(argon.iqr_us)} µs IQR between rounds): "
-            f"the busiest rows had as few as {fewest} logins, on a machine whose noise the header states"
+            f"a row counted as few as {fewest} logins, on a machine whose noise the header states"
         )
     )
     return Table(
