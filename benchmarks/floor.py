@@ -1,10 +1,10 @@
 """The floor of each format: its primitive, through the very binding the format uses, with the least parsing.
 
 A floor is what verification cannot cost less than with the bindings tokenbench uses: split the token,
-decode base64, run the primitive, read ``sub`` out of the payload (a one-field msgspec decode). It checks
-nothing else (no header, no strict base64, no key id, no claims, no kind), and every step is a step a
-tokenbench verify takes too, with the same library call, so tokenbench / floor >= 1 by construction and
-"x floor" is what the checks and the envelope handling cost on top of the primitive.
+decode base64, run the primitive, decode the payload's claims as typed on the wire (one msgspec decode).
+It checks nothing else (no header, no strict base64, no key id, no claim rule, no kind), and every step
+is a step a tokenbench verify takes too, with the same library call, so tokenbench / floor >= 1 by
+construction and "x floor" is what the checks and the envelope handling cost on top of the primitive.
 
 * ``jwt-hs256``: ``hmac.digest`` + ``hmac.compare_digest`` (OpenSSL through the standard library).
 * ``jwt-es256``: ECDSA P-256 verify through cryptography (OpenSSL).
@@ -51,9 +51,23 @@ __all__ = [
 
 
 class FloorClaims(msgspec.Struct):
-    """The one claim a floor reads: enough to prove the payload came out whole."""
+    """The claims as a floor reads them: every member, typed as on the wire, nothing converted or checked.
+
+    The cheapest read that still yields the claims (tokenbench decodes the same JSON into its own typed
+    structure and then converts the times and checks every rule).
+    """
 
     sub: str
+    role: str | None = None
+    perms: list[str] = []
+    iat: int | str | None = None
+    nbf: int | str | None = None
+    exp: int | str | None = None
+    jti: str | None = None
+    iss: str | None = None
+    aud: str | None = None
+    fam: str | None = None
+    ver: int | None = None
 
 
 Verifier = Callable[[str], FloorClaims]

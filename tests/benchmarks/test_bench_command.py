@@ -58,6 +58,14 @@ def test_bench_writes_a_report_with_every_section_and_every_format(run: tuple[Pa
         assert f"| minimal-guard | {fmt} |" in text
     assert "| jwtauth | jwt-hs256 |" in text
     assert "while 8 clients log in continuously" in text
+    for section in (
+        "### The algorithm and the envelope",
+        "### Rejections against a valid verify",
+        "### Migration window",
+    ):
+        assert section in text
+    for control in CONTROLS:
+        assert f"| {control} (control) |" in text
 
 
 def test_bench_writes_raw_json_and_charts_beside_the_report(run: tuple[Path, str]) -> None:
@@ -65,6 +73,11 @@ def test_bench_writes_raw_json_and_charts_beside_the_report(run: tuple[Path, str
     results = read_results(report.with_suffix(".json"))
     # every format, the control rows (RS256, JWE) and the argon2id check alone (no format)
     assert {r.format for r in results.token} == {*FORMATS, *CONTROLS, ""}
+    assert {(r.format, r.comparison, r.case) for r in results.ratios} == {
+        (fmt, comparison, case)
+        for fmt in FORMATS
+        for comparison, case in (("window", ""), ("reject", "bad-signature"), ("reject", "wrong-kind"))
+    }
     assert {r.format for r in results.sizes} == set(FORMATS)
     # every request of every window got a 2xx answer: the tokens, cookies and logins were real
     assert all(r.errors == 0 and r.requests > 0 for r in results.http), [
