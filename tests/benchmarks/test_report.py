@@ -241,7 +241,7 @@ def test_results_survive_a_round_trip_through_json(results: Results, tmp_path: P
 
 def test_charts_are_png_files_one_per_chart(results: Results, tmp_path: Path) -> None:
     charts = write_charts(results, tmp_path / "charts")
-    assert set(charts) == {"verify", "http", "cost-stack", "sizes"}
+    assert set(charts) == {"verify-formats", "verify", "http", "cost-stack", "sizes"}
     for path in charts.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 5000
