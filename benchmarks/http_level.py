@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -29,6 +30,7 @@ from typing import Final
 from benchmarks import loadgen
 from benchmarks.loadgen import HttpRequest, LoadResult, LoadSpec, Scenario, Tool
 from benchmarks.plan import Plan, Progress
+from benchmarks.procstat import MachineMeter, MachineShare
 from benchmarks.results import HttpRow, SizeRow
 from benchmarks.servers import (
     HOST,
@@ -41,8 +43,11 @@ from benchmarks.servers import (
     serve_service,
     service_env,
 )
+from benchmarks.sizes import check_issued, size_row, token_sizes
 from formats import FormatName
 from formats.keys import generate_key_file
+from service.auth.credentials import PLAIN_REFRESH_COOKIE
+from service.settings import Settings
 
 __all__ = ["USERNAME", "Session", "log_in", "login_request", "run_http_level"]
 
@@ -93,6 +98,9 @@ def _warm(port: int, request: HttpRequest, count: int) -> None:
         conn.close()
 
 
+_QUIET: Final = MachineShare(0.0, 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class _Subject:
     """One app under load: its name in the report, its running server and its open route."""
@@ -106,6 +114,8 @@ class _Subject:
 class _Window:
     result: LoadResult
     cpu_us: float  # server CPU per request in this window
+    load1: float = 0.0  # the 1-minute load average at the end of the window
+    machine: MachineShare = _QUIET  # steal and other processes' CPU during the window
 
 
 def _combine(
@@ -134,6 +144,12 @@ def _combine(
         p99_ms=statistics.median(r.p99_ms for r in results),
         cpu_us=statistics.median(w.cpu_us for w in windows),
         statuses=statuses,
+        rps_windows=tuple(r.rps for r in results),
+        cpu_us_windows=tuple(w.cpu_us for w in windows),
+        p99_ms_windows=tuple(r.p99_ms for r in results),
+        load1_max=max(w.load1 for w in windows),
+        steal_pct=statistics.median(w.machine.steal_pct for w in windows),
+        others_pct=statistics.median(w.machine.others_pct for w in windows),
     )
 
 
@@ -154,10 +170,11 @@ class _Windows:
         spec = LoadSpec(
             HOST, server.port, request, self.plan.connections, self.plan.window_s, scenario, cookies
         )
+        meter = MachineMeter()
         before = server.cpu_seconds()
         result = loadgen.run_load(spec, tool=self.tool if scenario == "fixed" else "python")
         cpu = server.cpu_seconds() - before
-        return _Window(result, cpu / max(result.requests, 1) * 1e6)
+        return _Window(result, cpu / max(result.requests, 1) * 1e6, os.getloadavg()[0], meter.read())
 
     def measure(
         self,
@@ -296,6 +313,7 @@ def run_http_level(
     login = login_request(password)
     windows = _Windows(plan, tool or plan.loadgen, progress)
     sizes = []
+    expected = {row.format: row for row in token_sizes(Settings.from_env(env), username=USERNAME)}
     for fmt in FormatName:
         with contextlib.ExitStack() as stack:
             server = stack.enter_context(
@@ -324,7 +342,10 @@ def run_http_level(
                 app_server = stack.enter_context(_started(progress, f"{app} app ({fmt})", start))
                 subjects.append(_Subject(app, app_server, HttpRequest("GET", APPS_OPEN_PATH)))
             session = log_in(server.port, login)
-            sizes.append(_sizes(fmt, session))
+            sizes.append(
+                size_row(fmt.value, session.access, session.refresh, cookie=PLAIN_REFRESH_COOKIE.name)
+            )
+            check_issued(sizes[-1], expected[fmt.value])
             me = HttpRequest("GET", "/me", (("Authorization", f"Bearer {session.access}"),))
             windows.open_and_me(subjects, fmt=fmt, me=me)
             windows.measure(
@@ -375,13 +396,3 @@ def _chains(port: int, login: HttpRequest, count: int) -> tuple[str, ...]:
     """Fresh refresh cookies, one per connection of a refresh-chain window (logins run concurrently)."""
     with ThreadPoolExecutor(max_workers=count) as pool:
         return tuple(session.refresh for session in pool.map(lambda _: log_in(port, login), range(count)))
-
-
-def _sizes(fmt: FormatName, session: Session) -> SizeRow:
-    return SizeRow(
-        format=fmt.value,
-        access_bytes=len(session.access),
-        refresh_bytes=len(session.refresh),
-        authorization_header_bytes=len(f"Authorization: Bearer {session.access}\r\n"),
-        cookie_header_bytes=len(f"Cookie: refresh_token={session.refresh}\r\n"),
-    )

@@ -10,6 +10,7 @@ of the same format (the primitive with the least parsing, :mod:`benchmarks.floor
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,39 +20,55 @@ from benchmarks.results import STORE_LOAD, HttpRow, RatioRow, Results, SizeRow, 
 from formats import FormatName
 
 __all__ = [
+    "BUSY_LOAD_PER_CORE",
+    "BUSY_OTHERS_PCT",
+    "BUSY_STEAL_PCT",
     "FORMATS",
     "NOT_MEASURED",
     "ROUTES",
+    "SIZES_CLAIMS",
+    "UNRELIABLE_SPREAD",
     "Table",
     "TargetCheck",
     "Verdict",
     "algorithm_and_envelope_table",
     "auth_overhead_table",
+    "busy_before",
+    "busy_during",
     "cost_stack",
     "cost_stack_table",
     "envelope_table",
+    "formats_in",
     "formats_not_measured",
     "http_route_tables",
     "login_load_table",
+    "login_split_table",
+    "machine_verdict",
     "me_throughput_table",
+    "open_route_noise",
     "operation_tables",
     "ratio_spread",
+    "reference_sizes_table",
     "reject_table",
     "render_report",
     "render_table",
+    "request_target_checks",
+    "row_spread",
     "sizes_table",
+    "spread",
     "target_checks",
     "token_level_checks",
     "unreliable",
     "verdict",
     "verify_tables",
     "window_table",
+    "windows_ratio_spread",
 ]
 
 FORMATS: Final = tuple(name.value for name in FormatName)
 """Every format, in ``FormatName`` order: a new format appears in every table at once."""
 NOT_MEASURED: Final = "not measured in this run"
-"""Table order: the flag names, as everywhere else."""
+"""What the header and the targets say of a format of ``FormatName`` that has no row in the run."""
 
 ROUTES: Final = {
     "open": "the open route",
@@ -60,12 +77,23 @@ ROUTES: Final = {
     "login": "POST /auth/login",
 }
 
+BUSY_LOAD_PER_CORE: Final = 0.5
+"""A 1-minute load average above this many runnable processes per core before the run: a busy machine."""
+BUSY_STEAL_PCT: Final = 5.0
+"""CPU steal above this share of the cores' time, before the run or during a window: a busy machine."""
+BUSY_OTHERS_PCT: Final = 10.0
+"""CPU of processes outside the benchmark above this share of all cores: a busy machine."""
+UNRELIABLE_SPREAD: Final = 0.10
+"""A request-level row whose windows spread (max - min) over more than this share of its median."""
+
 VERIFY_FLOOR_TARGET: Final = 1.3
 OVERHEAD_TARGET: Final = 1.25
 JWTAUTH_RPS_TARGET: Final = 2.0
 LOGIN_P99_TARGET: Final = 2.0
 REFRESH_TAIL_TARGET: Final = 10.0
 REFRESH_CPU_TARGET: Final = 2.0
+JWTAUTH_FORMAT: Final = FormatName.JWT_HS256.value
+"""Litestar's ``JWTAuth`` speaks HS256 JWTs only: the one format it is compared in."""
 WINDOW_TARGET: Final = 1.05
 """The issued format's verify with accepted formats configured, over its verify without (issue 9)."""
 REJECT_TARGET: Final = 1.1
@@ -202,9 +230,13 @@ def render_table(table: Table) -> str:
 # --- lookups --------------------------------------------------------------------------------------------
 
 
-def _formats_in(rows: Iterable[TokenRow | HttpRow | SizeRow]) -> list[str]:
+def formats_in(rows: Iterable[TokenRow | HttpRow | SizeRow]) -> list[str]:
+    """The formats of ``rows`` in ``FormatName`` order, then any other (control rows) by name."""
     present = {r.format for r in rows}
     return [f for f in FORMATS if f in present] + sorted(present - set(FORMATS) - {""})
+
+
+_formats_in = formats_in
 
 
 def _token(
@@ -237,12 +269,94 @@ def _overhead(results: Results, app: str, fmt: str) -> float | None:
     return me.cpu_us - open_.cpu_us
 
 
+# --- noise ----------------------------------------------------------------------------------------------
+
+
+def busy_before(
+    load: Sequence[float], cores: int, steal_pct: float | None, others_pct: float | None
+) -> str | None:
+    """Why the machine counts as busy before a run (load average, steal, other processes), or None."""
+    reasons = []
+    if load and load[0] > BUSY_LOAD_PER_CORE * max(cores, 1):
+        reasons.append(
+            f"1-minute load average {load[0]:.2f} on {cores} cores (over {BUSY_LOAD_PER_CORE:g} per core)"
+        )
+    if steal_pct is not None and steal_pct > BUSY_STEAL_PCT:
+        reasons.append(f"CPU steal {steal_pct:.1f} % (over {BUSY_STEAL_PCT:g} %)")
+    if others_pct is not None and others_pct > BUSY_OTHERS_PCT:
+        reasons.append(f"other processes used {others_pct:.0f} % of the cores (over {BUSY_OTHERS_PCT:g} %)")
+    return "; ".join(reasons) or None
+
+
+def _noisy_rows(results: Results) -> tuple[list[HttpRow], list[HttpRow]]:
+    """Request-level rows with a machine reading, and those among them measured on a busy machine."""
+    read = [r for r in results.http if r.steal_pct is not None and r.others_pct is not None]
+    busy = [r for r in read if (r.steal_pct or 0) > BUSY_STEAL_PCT or (r.others_pct or 0) > BUSY_OTHERS_PCT]
+    return read, busy
+
+
+def busy_during(results: Results) -> str | None:
+    """Why the machine counts as busy during the request-level windows, or None."""
+    read, busy = _noisy_rows(results)
+    if not busy:
+        return None
+    steal = max(r.steal_pct or 0 for r in read)
+    others = max(r.others_pct or 0 for r in read)
+    reasons = [
+        f"other processes used more than {BUSY_OTHERS_PCT:g} % of the cores (up to {others:.0f} %)"
+        if others > BUSY_OTHERS_PCT
+        else "",
+        f"CPU steal exceeded {BUSY_STEAL_PCT:g} % (up to {steal:.1f} %)" if steal > BUSY_STEAL_PCT else "",
+    ]
+    return f"{len(busy)} of {len(read)} request-level rows ran while " + " and ".join(r for r in reasons if r)
+
+
+def spread(values: Sequence[float]) -> float | None:
+    """How far a row's windows disagree: (max - min) / median; None with fewer than two windows."""
+    if len(values) < 2:
+        return None
+    middle = statistics.median(values)
+    return (max(values) - min(values)) / middle if middle > 0 else None
+
+
+def row_spread(row: HttpRow) -> float | None:
+    """The larger of the spreads of a row's req/s and server CPU per request across its windows."""
+    spreads = [s for s in (spread(row.rps_windows), spread(row.cpu_us_windows)) if s is not None]
+    return max(spreads) if spreads else None
+
+
+def unreliable(row: TokenRow | HttpRow) -> bool:
+    """Whether a row moved too much to be read alone: the machine moved under it.
+
+    A token-level row: its IQR exceeds :data:`RELIABLE_IQR` of its median. A request-level row: its windows
+    spread over :data:`UNRELIABLE_SPREAD` of its median (:func:`row_spread`).
+    """
+    if isinstance(row, TokenRow):
+        return row.iqr_us > RELIABLE_IQR * row.median_us
+    measured = row_spread(row)
+    return measured is not None and measured > UNRELIABLE_SPREAD
+
+
+def _spread_cell(row: HttpRow) -> str:
+    measured = row_spread(row)
+    if measured is None:
+        return "n/a (1 window)"
+    return f"{measured:.0%} ⚠ unreliable" if measured > UNRELIABLE_SPREAD else f"{measured:.0%}"
+
+
+def open_route_noise(results: Results) -> tuple[float, float, float] | None:
+    """Server CPU µs of the service's open route across formats: (min, max, max - min over the median).
+
+    The open route does no token work, so every format's server runs the same code for it: how far its
+    figures differ between formats is this run's noise, not a format difference.
+    """
+    values = [r.cpu_us for r in results.http if r.app == "service" and r.route == "open" and not r.load]
+    if len(values) < 2:
+        return None
+    return min(values), max(values), spread(values) or 0.0
+
+
 # --- token level ----------------------------------------------------------------------------------------
-
-
-def unreliable(row: TokenRow) -> bool:
-    """True when the row's IQR exceeds :data:`RELIABLE_IQR` of its median: the machine moved under it."""
-    return row.iqr_us > RELIABLE_IQR * row.median_us
 
 
 def _iqr(row: TokenRow) -> str:
@@ -515,7 +629,8 @@ def reject_table(results: Results) -> Table | None:
 
 
 def http_route_tables(results: Results) -> list[Table]:
-    """Per route: the service in every format (no concurrent load)."""
+    """Per route: the service in every format (no concurrent load), with each row's window spread."""
+    noise = open_route_noise(results)
     tables = []
     for route, label in ROUTES.items():
         rows = [
@@ -536,7 +651,8 @@ def http_route_tables(results: Results) -> list[Table]:
                     "p50 ms",
                     "p99 ms",
                     "server CPU µs/req",
-                    f"{X} fastest",
+                    f"{X} fastest (CPU)",
+                    "window spread",
                     "errors",
                 ),
                 rows=tuple(
@@ -546,15 +662,45 @@ def http_route_tables(results: Results) -> list[Table]:
                         _ms(r.p50_ms),
                         _ms(r.p99_ms),
                         _us(r.cpu_us),
-                        _times(r.cpu_us, best),
+                        _cpu_ratio(r.cpu_us, best, noise),
+                        _spread_cell(r),
                         f"{r.errors} / {r.requests}",
                     )
                     for fmt, r in rows
                 ),
-                note=f"{X} fastest: server CPU per request over the cheapest format's.",
+                note=_route_note(route, noise),
             )
         )
     return tables
+
+
+def _cpu_ratio(value: float, best: float, noise: tuple[float, float, float] | None) -> str:
+    """``1.08x``, or ``1.08x (tie)`` when the difference is inside the open route's spread across formats."""
+    ratio = _times(value, best)
+    if noise is not None and best > 0 and value != best and (value - best) / best <= noise[2]:
+        return f"{ratio} (tie)"
+    return ratio
+
+
+def _route_note(route: str, noise: tuple[float, float, float] | None) -> str:
+    text = (
+        f"{X} fastest: server CPU per request (median of the windows) over the cheapest format's. "
+        f"Window spread: (max - min) / median of the row's windows, req/s or CPU whichever is wider; over "
+        f"{UNRELIABLE_SPREAD:.0%} the row is marked unreliable."
+    )
+    if noise is None:
+        return text
+    low, high, width = noise
+    if route == "open":
+        return (
+            f"{text} **The open route does no token work**: every format's server runs the same code for it, "
+            f"so its spread across formats ({_us(low)} to {_us(high)} µs, {width:.0%} of the median) is this "
+            "run's noise, not a format difference."
+        )
+    return (
+        f"{text} (tie): the difference from the cheapest is within the open route's spread across formats "
+        f"({width:.0%}), which is noise."
+    )
 
 
 def _store_rows(results: Results) -> dict[str, list[HttpRow]]:
@@ -626,7 +772,7 @@ def auth_overhead_table(results: Results) -> Table:
                     fmt,
                     _us(open_.cpu_us),
                     _us(me.cpu_us),
-                    _us(overhead),
+                    _us(overhead) + (" ⚠ unreliable" if unreliable(me) or unreliable(open_) else ""),
                     _us(verify.median_us) if verify and app != "jwtauth" else "n/a",
                     _times(overhead, guard) if guard else "n/a",
                 )
@@ -654,7 +800,7 @@ def auth_overhead_table(results: Results) -> Table:
 
 def me_throughput_table(results: Results) -> Table:
     """``GET /me`` requests per second: service, minimal guard and JWTAuth side by side."""
-    jwtauth = _http(results, "jwtauth", "jwt-hs256", "me")
+    jwtauth = _http(results, "jwtauth", JWTAUTH_FORMAT, "me")
     rows = []
     for app in ("service", "minimal-guard", "jwtauth"):
         for fmt in _formats_in(results.http):
@@ -674,6 +820,72 @@ def me_throughput_table(results: Results) -> Table:
         title="GET /me requests per second, side by side in one run",
         columns=("app", "format", "req/s", "p50 ms", "p99 ms", f"{X} JWTAuth req/s"),
         rows=tuple(rows),
+    )
+
+
+def _password_check(results: Results) -> TokenRow | None:
+    return next((r for r in results.token if r.op == "password-verify"), None)
+
+
+def login_split_table(results: Results) -> Table | None:
+    """``POST /auth/login`` server CPU split into the argon2id check, the token work and the rest."""
+    argon = _password_check(results)
+    rows = []
+    for fmt in _formats_in(results.http):
+        login = _http(results, "service", fmt, "login")
+        access = _token(results, fmt, "issue", "tokenbench", "access")
+        refresh = _token(results, fmt, "issue", "tokenbench", "refresh")
+        if login is None or argon is None or access is None or refresh is None:
+            continue
+        work = access.median_us + refresh.median_us
+        rows.append((fmt, login, work, login.cpu_us - argon.median_us - work))
+    if argon is None or not rows:
+        return None
+    logins = [login.cpu_us for _, login, _, _ in rows]
+    works = [work for _, _, work, _ in rows]
+    login_range, work_range = max(logins) - min(logins), max(works) - min(works)
+    fewest = min(login.requests for _, login, _, _ in rows)
+    within = login_range <= work_range + argon.iqr_us
+    reading = (
+        f"only the token work depends on the format (the argon2id check, the stores and the HTTP path are "
+        f"the same code), and it differs by {_us(work_range)} µs across formats; login CPU differs by "
+        f"{_us(login_range)} µs. The formats **tie** at login: the difference beyond the token work is "
+        "noise, "
+        + (
+            f"within the argon2id check's own spread ({_us(argon.iqr_us)} µs IQR between rounds)"
+            if within
+            else f"larger than the argon2id check's own spread ({_us(argon.iqr_us)} µs IQR between rounds): "
+            f"a row counted as few as {fewest} logins, on a machine whose noise the header states"
+        )
+    )
+    return Table(
+        title="POST /auth/login: where the server CPU goes (µs per login)",
+        columns=(
+            "format",
+            "login CPU µs/req",
+            "argon2id check µs",
+            "token work µs",
+            "rest µs",
+            "window spread",
+        ),
+        rows=tuple(
+            (
+                fmt,
+                _us(login.cpu_us),
+                _us(argon.median_us),
+                _us(token),
+                _us(rest),
+                _spread_cell(login),
+            )
+            for fmt, login, token, rest in rows
+        ),
+        note=(
+            "login CPU = argon2id check + token work + rest. argon2id check: one password verification with "
+            f"the service's default parameters alone, process CPU, median of {argon.rounds} rounds (IQR "
+            f"{_us(argon.iqr_us)} µs); the same for every format. Token work: tokenbench issuing an access "
+            "and a refresh token (token level). Rest: HTTP, JSON, the user and session stores, and noise. "
+            f"Reading: {reading}."
+        ),
     )
 
 
@@ -734,6 +946,10 @@ def cost_stack(results: Results) -> dict[str, dict[str, float]]:
     return stack
 
 
+def _layer(value: float) -> str:
+    return f"{_us(value)} (negative: noise)" if value < 0 else _us(value)
+
+
 def cost_stack_table(results: Results) -> Table:
     """:func:`cost_stack` as a table."""
     stack = cost_stack(results)
@@ -741,12 +957,16 @@ def cost_stack_table(results: Results) -> Table:
         title="Cost stack of one GET /me: primitive → library → service → HTTP (µs)",
         columns=("format", *STACK_LAYERS, "total = GET /me CPU µs/req"),
         rows=tuple(
-            (fmt, *(_us(layers[name]) for name in STACK_LAYERS), _us(sum(layers.values())))
+            (fmt, *(_layer(layers[name]) for name in STACK_LAYERS), _us(sum(layers.values())))
             for fmt, layers in stack.items()
         ),
         note=(
             "primitive: the floor verify (token level); library: tokenbench verify minus the floor; "
-            "service: auth overhead at the HTTP level minus the verify; HTTP: the open route's server CPU."
+            "service: auth overhead at the HTTP level minus the verify; HTTP: the open route's server CPU. "
+            "The layers add up to the total, a negative one included: a layer is a difference of two "
+            "medians measured apart, so when it is smaller than their noise it can come out below zero. "
+            "It is kept as measured (marked *negative: noise*, drawn hatched and pointing back in the chart, "
+            "whose bars end at the total), never dropped, so chart and table agree."
         ),
     )
 
@@ -780,10 +1000,47 @@ def sizes_table(results: Results) -> Table:
             for r in rows
         ),
         note=(
-            "Headers counted as sent: `Authorization: Bearer <access>` and "
-            "`Cookie: refresh_token=<refresh>`, each with its CRLF. The claims are what "
-            "`POST /auth/login` issues (sub, role, perms, iat, nbf, exp, jti, iss, aud; refresh tokens "
-            "add fam and ver)."
+            "The tokens this run's servers issued at `POST /auth/login` (the benchmark sets "
+            "`TOKENBENCH_ISSUER` and `TOKENBENCH_AUDIENCE`), checked against `benchmarks/sizes.py` "
+            "during the run. Headers counted as sent: `Authorization: Bearer <access>` and "
+            "`Cookie: refresh_token=<refresh>`, each with its CRLF. " + SIZES_CLAIMS
+        ),
+    )
+
+
+SIZES_CLAIMS: Final = (
+    "Access token claims: sub, role, perms, iat, nbf, exp, jti, and iss and aud when configured; the refresh "
+    "token carries the same sub, role, iat, nbf, iss and aud, a longer exp and its own jti, **drops perms** "
+    "and adds fam and ver (`service/auth/sessions.py`). Every format writes whole seconds, so the sizes "
+    "do not depend on the clock."
+)
+
+
+def reference_sizes_table(results: Results) -> Table | None:
+    """The sizes the service issues with its default settings: what every other page of the docs states."""
+    rows = [
+        r for fmt in _formats_in(results.reference_sizes) for r in results.reference_sizes if r.format == fmt
+    ]
+    if not rows:
+        return None
+    measured = {r.format: r for r in results.sizes}
+    return Table(
+        title="Token sizes as `make run` issues them (default settings: no iss, no aud), bytes",
+        columns=("format", "access token", "refresh token", "this run's access token minus this"),
+        rows=tuple(
+            (
+                r.format,
+                str(r.access_bytes),
+                str(r.refresh_bytes),
+                str(measured[r.format].access_bytes - r.access_bytes) if r.format in measured else "n/a",
+            )
+            for r in rows
+        ),
+        note=(
+            "`benchmarks.sizes.token_sizes()` for the demo user `alice`, the one source of every token size "
+            "in the docs (README, docs/formats.md, docs/migration.md, docs/tutorial.md; "
+            "`tests/benchmarks/test_sizes.py` checks each page against it and a running service against it). "
+            "The difference from this run's tokens is the issuer and audience the benchmark configures."
         ),
     )
 
@@ -872,58 +1129,205 @@ def target_checks(results: Results) -> list[TargetCheck]:
     """Every target of the formats and benchmark issues, measured or marked as not measured."""
     checks = [TargetCheck("every target", fmt, NOT_MEASURED, None) for fmt in formats_not_measured(results)]
     checks += token_level_checks(results)
+    return checks + request_target_checks(results)
+
+
+def _windows_of(values: Sequence[float], median: float) -> tuple[float, ...]:
+    return tuple(values) or (median,)
+
+
+def windows_ratio_spread(top: Sequence[float], bottom: Sequence[float]) -> tuple[float, float] | None:
+    """The interval of a ratio of two request-level rows over their windows: (min/max, max/min).
+
+    None when either row has a single window: the run cannot say how far the ratio moves.
+    """
+    if len(top) < 2 or len(bottom) < 2 or min(bottom) <= 0:
+        return None
+    return min(top) / max(bottom), max(top) / min(bottom)
+
+
+def _ratio_text(
+    statistic: str,
+    top: str,
+    bottom: str,
+    ratio: float,
+    interval: tuple[float, float] | None,
+    how: str = "windows",
+) -> str:
+    between = (
+        f" ({how}: {_bound(interval[0])} to {_bound(interval[1])})"
+        if interval
+        else " (one window: no spread)"
+    )
+    return f"{statistic}: {top} vs {bottom} = {ratio:.2f}{X}{between}"
+
+
+def _bound(value: float) -> str:
+    """An end of a ratio's interval: never below 0, and unbounded once the denominator could reach zero."""
+    return "unbounded" if value >= UNBOUNDED else f"{max(value, 0.0):.2f}{X}"
+
+
+UNBOUNDED: Final = 1e6
+
+
+BAND: Final = "one window; the open route's spread across formats"
+"""How a single-window ratio's interval was made: this run's noise band (:func:`open_route_noise`)."""
+
+
+def _band_of_difference(results: Results, top: float, bottom: float) -> tuple[float, float] | None:
+    """The interval of ``top / bottom`` for two differences of CPU per request, each off by the noise band.
+
+    The band is how far the open route's CPU differs between formats (max - min, µs): identical work,
+    measured in this run's windows, so a difference of two rows is not known better than that.
+    """
+    noise = open_route_noise(results)
+    if noise is None:
+        return None
+    width = noise[1] - noise[0]
+    upper = (top + width) / (bottom - width) if bottom > width else UNBOUNDED
+    return (top - width) / (bottom + width), upper
+
+
+def _band_of_ratio(results: Results, ratio: float) -> tuple[float, float] | None:
+    """The interval of a ratio of two rates, each off by the open route's relative spread across formats."""
+    noise = open_route_noise(results)
+    if noise is None:
+        return None
+    return ratio / (1 + noise[2]) ** 2, ratio * (1 + noise[2]) ** 2
+
+
+def _overhead_windows(results: Results, app: str, fmt: str) -> tuple[float, ...]:
+    """Auth overhead per window pair: GET /me minus the open route measured just before it."""
+    me = _http(results, app, fmt, "me")
+    open_ = _http(results, app, fmt, "open") or _http(results, app, "", "open")
+    if me is None or open_ is None or len(me.cpu_us_windows) != len(open_.cpu_us_windows):
+        return ()
+    return tuple(m - o for m, o in zip(me.cpu_us_windows, open_.cpu_us_windows, strict=True))
+
+
+def request_target_checks(results: Results) -> list[TargetCheck]:
+    """The request-level targets, each stating its statistic and a tie when its windows' spread covers it.
+
+    The spread of a ratio of two rows is the range over their windows (:func:`windows_ratio_spread`). A
+    row measured in one window has none: the auth-overhead and req/s targets then take this run's noise
+    band (the open route's spread across formats) as their spread; the others compare plainly and say so.
+    """
+    checks = []
     for fmt in FORMATS:
         service, guard = _overhead(results, "service", fmt), _overhead(results, "minimal-guard", fmt)
         if service is not None and guard is not None:
+            interval = windows_ratio_spread(
+                _overhead_windows(results, "service", fmt), _overhead_windows(results, "minimal-guard", fmt)
+            )
+            how = "windows"
+            if interval is None:
+                interval, how = _band_of_difference(results, service, guard), BAND
+            ratio = service / guard if guard > 0 else float("inf")
             checks.append(
                 TargetCheck(
                     f"GET /me auth overhead within {OVERHEAD_TARGET}{X} of a minimal guard",
                     fmt,
-                    f"{_us(service)} µs vs {_us(guard)} µs = {_times(service, guard)}",
-                    verdict(service / guard, OVERHEAD_TARGET) if guard > 0 else Verdict.MISSES,
+                    _ratio_text(
+                        "server CPU/req, GET /me minus the open route, median of the windows",
+                        f"{_us(service)} µs",
+                        f"{_us(guard)} µs",
+                        ratio,
+                        interval,
+                        how,
+                    ),
+                    verdict(ratio, OVERHEAD_TARGET, interval) if guard > 0 else Verdict.MISSES,
                 )
             )
-    ours, theirs = _http(results, "service", "jwt-hs256", "me"), _http(results, "jwtauth", "jwt-hs256", "me")
+    ours, theirs = (
+        _http(results, "service", JWTAUTH_FORMAT, "me"),
+        _http(results, "jwtauth", JWTAUTH_FORMAT, "me"),
+    )
+    if ours and theirs:
+        interval = windows_ratio_spread(
+            _windows_of(ours.rps_windows, ours.rps), _windows_of(theirs.rps_windows, theirs.rps)
+        )
+        ratio = ours.rps / theirs.rps
+        how = "windows"
+        if interval is None:
+            interval, how = _band_of_ratio(results, ratio), BAND
+        measured = _ratio_text(
+            f"req/s, median of {ours.windows} window(s)",
+            _rate(ours.rps),
+            _rate(theirs.rps),
+            ratio,
+            interval,
+            how,
+        )
+        outcome: Verdict | None = verdict(ratio, JWTAUTH_RPS_TARGET, interval, at_least=True)
+    else:
+        measured, outcome = NOT_MEASURED, None
     checks.append(
         TargetCheck(
             f"GET /me at least {JWTAUTH_RPS_TARGET:g}{X} the req/s of Litestar JWTAuth",
-            "jwt-hs256",
-            f"{_rate(ours.rps)} vs {_rate(theirs.rps)} req/s = {_times(ours.rps, theirs.rps)}"
-            if ours and theirs
-            else "not measured",
-            verdict(ours.rps / theirs.rps, JWTAUTH_RPS_TARGET, at_least=True) if ours and theirs else None,
+            JWTAUTH_FORMAT,
+            measured,
+            outcome,
         )
     )
     pair = _login_pair(results)
+    if pair:
+        base, loaded = pair
+        interval = windows_ratio_spread(
+            _windows_of(loaded.p99_ms_windows, loaded.p99_ms), _windows_of(base.p99_ms_windows, base.p99_ms)
+        )
+        ratio = loaded.p99_ms / base.p99_ms
+        measured = _ratio_text(
+            f"p99 latency, median of {loaded.windows} window(s)",
+            f"{_ms(loaded.p99_ms)} ms",
+            f"{_ms(base.p99_ms)} ms",
+            ratio,
+            interval,
+        )
+        outcome = verdict(ratio, LOGIN_P99_TARGET, interval)
+    else:
+        measured, outcome = NOT_MEASURED, None
     checks.append(
         TargetCheck(
             f"GET /me p99 under login load within {LOGIN_P99_TARGET:g}{X} of p99 alone",
             pair[0].format if pair else "",
-            f"{_ms(pair[1].p99_ms)} ms vs {_ms(pair[0].p99_ms)} ms = {_times(pair[1].p99_ms, pair[0].p99_ms)}"
-            if pair
-            else "not measured",
-            verdict(pair[1].p99_ms / pair[0].p99_ms, LOGIN_P99_TARGET) if pair else None,
+            measured,
+            outcome,
         )
     )
     stores = _store_rows(results)
-    for store, measured in stores.items():
-        top, one = measured[-1], measured[0]
-        loaded = max(measured[1:] or measured, key=lambda r: r.cpu_us)
+    for store, rows in stores.items():
+        top, one = rows[-1], rows[0]
+        loaded_row = max(rows[1:] or rows, key=lambda r: r.cpu_us)
         checks.append(
             TargetCheck(
                 f"refresh p99 at {top.connections} chains within {REFRESH_TAIL_TARGET:g}{X} p50 ({store})",
                 top.format,
-                f"{_ms(top.p99_ms)} ms vs {_ms(top.p50_ms)} ms = {_times(top.p99_ms, top.p50_ms)}",
+                _ratio_text(
+                    "p99 over p50 latency of one window",
+                    f"{_ms(top.p99_ms)} ms",
+                    f"{_ms(top.p50_ms)} ms",
+                    top.p99_ms / top.p50_ms,
+                    None,
+                ),
                 verdict(top.p99_ms / top.p50_ms, REFRESH_TAIL_TARGET),
             )
+        )
+        interval = windows_ratio_spread(
+            _windows_of(loaded_row.cpu_us_windows, loaded_row.cpu_us),
+            _windows_of(one.cpu_us_windows, one.cpu_us),
         )
         checks.append(
             TargetCheck(
                 f"server CPU per refresh under load within {REFRESH_CPU_TARGET:g}{X} one chain's ({store})",
                 top.format,
-                f"{_us(loaded.cpu_us)} µs at {loaded.connections} chains vs {_us(one.cpu_us)} µs = "
-                f"{_times(loaded.cpu_us, one.cpu_us)}",
-                verdict(loaded.cpu_us / one.cpu_us, REFRESH_CPU_TARGET),
+                _ratio_text(
+                    f"server CPU/req, {loaded_row.connections} chains vs 1",
+                    f"{_us(loaded_row.cpu_us)} µs",
+                    f"{_us(one.cpu_us)} µs",
+                    loaded_row.cpu_us / one.cpu_us,
+                    interval,
+                ),
+                verdict(loaded_row.cpu_us / one.cpu_us, REFRESH_CPU_TARGET, interval),
             )
         )
     sqlite, both = stores.get("sqlite"), stores.get("postgresql+redis")
@@ -933,9 +1337,15 @@ def target_checks(results: Results) -> list[TargetCheck]:
         TargetCheck(
             "PostgreSQL + Redis refresh req/s at the most chains at least SQLite's",
             sqlite[-1].format if sqlite else "",
-            f"{_rate(both[-1].rps)} vs {_rate(sqlite[-1].rps)} req/s = {_times(both[-1].rps, sqlite[-1].rps)}"
+            _ratio_text(
+                "req/s of one window at the most chains",
+                _rate(both[-1].rps),
+                _rate(sqlite[-1].rps),
+                both[-1].rps / sqlite[-1].rps,
+                None,
+            )
             if sqlite and both
-            else "not measured",
+            else NOT_MEASURED,
             verdict(both[-1].rps / sqlite[-1].rps, 1.0, at_least=True) if sqlite and both else None,
         )
     )
@@ -977,9 +1387,17 @@ HOW_TO_READ: Final = """\
   turns' ratios with its quartiles as the spread), because two sequential rows see different moments of
   a shared machine.
 * **A shared, noisy machine**: the load generator, the server and anything else running share the cores
-  listed above. The load average before the run is what else was running; the one after includes the
-  run itself (server plus load generator keep about two cores busy). On two cores the load generator
-  takes one, so requests/s are a floor for the server, not its ceiling.
+  listed above. The header reads the machine before the run and around every load window: the load
+  average, CPU steal (cores the hypervisor gave to another guest) and the CPU of every process outside
+  the benchmark (`/proc/stat` minus the benchmark's own process tree), and says in words whether the
+  machine was busy. The load average during and after the run includes the run itself (server plus load
+  generator keep about two cores busy). On two cores the load generator takes one, so requests/s are a
+  floor for the server, not its ceiling.
+* **Window spread and ties at the request level**: each row's windows are kept; a row whose windows
+  spread over 10 % of its median is marked unreliable. The open route does no token work, so how far it
+  differs between formats is noise; a format's difference inside that band is marked a tie. Targets give
+  the statistic they compare and the ratio's range over the windows, and read "tie" when that range
+  covers the target.
 * **Server CPU µs per request** is the user + system CPU of the whole server process tree (read from
   `/proc` before and after the window) divided by the requests served: it does not depend on how fast
   the load generator is, and it includes the HTTP server's own threads.
@@ -1007,6 +1425,72 @@ HOW_TO_READ: Final = """\
 """
 
 
+def _load(values: Sequence[float]) -> str:
+    return "/".join(f"{x:.2f}" for x in values)
+
+
+def machine_verdict(results: Results) -> list[str]:
+    """The header's plain statement: was the machine busy before or during the run, and did it settle."""
+    meta = results.meta
+    before = busy_before(meta.load_before, meta.cores, meta.steal_before_pct, meta.others_before_pct)
+    during = busy_during(results)
+    read, _ = _noisy_rows(results)
+    definition = (
+        f"busy means a 1-minute load average over {BUSY_LOAD_PER_CORE:g} per core before the run, "
+        f"or CPU steal over {BUSY_STEAL_PCT:g} %, or other processes using over {BUSY_OTHERS_PCT:g} % "
+        "of the cores, before the run or during a load window"
+    )
+    settle = ""
+    if meta.settled is not None:
+        outcome = "settled" if meta.settled else "did not settle"
+        settle = (
+            f" The run waited {meta.settle_waited_s:.0f} s (`--settle {meta.settle_s:g}`) and the machine "
+            f"{outcome}."
+        )
+    if before or during:
+        reasons = "; ".join(
+            part
+            for part in (
+                f"before the run: {before}" if before else "",
+                f"during it: {during}" if during else "",
+            )
+            if part
+        )
+        return [
+            f"**The machine was busy** ({reasons}).{settle} Request-level figures carry that noise: read "
+            "the window spread and the ties, not single rows; token-level medians are less affected (many "
+            f"rounds, back to back). ({definition}.)"
+        ]
+    unread = "" if read else " Steal and other processes were not read during the windows of this run."
+    return [f"**The machine was quiet** by this report's definition ({definition}).{settle}{unread}"]
+
+
+def _noise_lines(results: Results) -> list[str]:
+    meta = results.meta
+    before = f"load average (1/5/15 min) {_load(meta.load_before)}"
+    if meta.steal_before_pct is not None and meta.others_before_pct is not None:
+        before += (
+            f"; over a short sample, CPU steal {meta.steal_before_pct:.1f} %, other processes "
+            f"{meta.others_before_pct:.0f} % of the cores"
+        )
+    lines = [f"* **before the run**: {before}"]
+    read, busy = _noisy_rows(results)
+    if read:
+        steal = [r.steal_pct or 0 for r in read]
+        others = [r.others_pct or 0 for r in read]
+        loads = [r.load1_max for r in read if r.load1_max is not None]
+        lines.append(
+            f"* **during the request-level windows** ({len(read)} rows, read around each window): CPU steal "
+            f"median {statistics.median(steal):.1f} %, up to {max(steal):.1f} %; other processes median "
+            f"{statistics.median(others):.0f} %, up to {max(others):.0f} % of the cores; "
+            f"1-minute load average up to {max(loads, default=0):.2f} (the run itself keeps about two "
+            "processes busy); "
+            f"{len(busy)} row(s) on a busy machine"
+        )
+    lines.append(f"* **after the run**: load average {_load(meta.load_after)}")
+    return lines
+
+
 def _header(results: Results) -> list[str]:
     meta = results.meta
     libs = ", ".join(f"{name} {version}" for name, version in sorted(meta.libraries.items()))
@@ -1021,16 +1505,16 @@ def _header(results: Results) -> list[str]:
             "works (CI). The numbers are indicative only; `tokenbench bench` (no `--quick`) makes the "
             "real report.",
         ]
-    load = "/".join(f"{x:.2f}" for x in meta.load_before)
-    load_after = "/".join(f"{x:.2f}" for x in meta.load_after)
+    lines += [">", *(f"> {line}" for line in machine_verdict(results))]
     lines += [
         "",
         f"* **command**: `{meta.command}`",
-        f"* **machine**: {meta.cpu_model}, {meta.cores} cores, {meta.platform}; load average (1/5/15 min) "
-        f"{load} before, {load_after} after",
+        f"* **machine**: {meta.cpu_model}, {meta.cores} cores, {meta.platform}",
+        *_noise_lines(results),
         f"* **Python** {meta.python}; {libs}",
         f"* **commit** `{meta.commit}`; started {meta.started}, took {meta.elapsed_s:.0f} s",
         f"* **token level**: {meta.token_method}",
+        *([f"* **interleaved A/B** (window, rejections): {meta.ratio_method}"] if meta.ratio_method else []),
         f"* **request level**: {meta.http_method}",
     ]
     missing = formats_not_measured(results)
@@ -1060,6 +1544,7 @@ def render_report(results: Results, charts: Mapping[str, str]) -> str:
     lines += ["", "## Targets", "", *_section([targets_table(target_checks(results))])]
     lines += ["## How to read this", "", HOW_TO_READ]
     lines += ["## 1. Token level", ""]
+    lines += _image(charts, "verify-formats", "verify an access token: every format on one axis")
     lines += _image(charts, "verify", "verify an access token: floor, tokenbench and peers per format")
     lines += ["### Verify: floor, tokenbench and peers, per format", ""]
     lines += _section(verify_tables(results))
@@ -1085,10 +1570,16 @@ def render_report(results: Results, charts: Mapping[str, str]) -> str:
     stores = refresh_store_table(results)
     if stores:  # absent from reports made before the per-store rows existed
         lines += ["### Refresh under load, per store", "", *_section([stores])]
+    split = login_split_table(results)
+    if split is not None:
+        lines += ["### Login: argon2id, token work and the rest", "", *_section([split])]
     lines += ["### Login load", ""]
     login = login_load_table(results)
     lines += _section([login]) if login else ["Not measured in this run.", ""]
     lines += ["## 3. Sizes", ""]
     lines += _image(charts, "sizes", "token and header bytes per format")
     lines += _section([sizes_table(results)])
+    reference = reference_sizes_table(results)
+    if reference is not None:
+        lines += _section([reference])
     return "\n".join(lines).rstrip() + "\n"

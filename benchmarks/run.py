@@ -27,9 +27,11 @@ from typing import Final, TextIO
 from benchmarks.charts import write_charts
 from benchmarks.http_level import run_http_level
 from benchmarks.loadgen import Tool
+from benchmarks.noise import password_check_row, wait_for_quiet
 from benchmarks.plan import PLANS, Plan, Progress
 from benchmarks.report import render_report
 from benchmarks.results import Meta, Results, write_results
+from benchmarks.sizes import token_sizes
 from benchmarks.token_level import run_interleaved, run_token_level
 from formats import FormatName
 
@@ -56,9 +58,10 @@ LIBRARIES: Final = (
 
 def _steps() -> int:
     formats = len(FormatName)
-    # token level; interleaved A/B; user; per format: service start, guard start, open + me of both
-    # (alternating), refresh, login; login load; JWTAuth start; refresh per store; report
-    return 1 + 1 + 1 + formats * 5 + 1 + 1 + 3 + 1
+    # the machine before the run; token level; argon2id alone; interleaved A/B; user; per format: service
+    # start, guard start, open + me of both (alternating), refresh, login; login load; JWTAuth start;
+    # refresh per store; report
+    return 1 + 1 + 1 + 1 + 1 + formats * 5 + 1 + 1 + 3 + 1
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -109,15 +112,18 @@ def run_bench(
     argv: list[str],
     tool: Tool | None = None,
     stream: TextIO | None = None,
+    settle: float = 0.0,
 ) -> Results:
     """Run everything ``plan`` says, write the JSON, the charts and the report; return the results."""
     progress = Progress(_steps(), stream)
     started = datetime.now(UTC)
-    load_before = os.getloadavg()
     clock = time.monotonic()
+    quiet = wait_for_quiet(settle, progress)
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tokenbench-bench-") as tmp:
         workdir = Path(tmp)
         token_rows, token_method = run_token_level(plan, workdir, progress)
+        token_rows.append(password_check_row(plan, progress))
         ratio_rows, ratio_method = run_interleaved(plan, workdir, progress)
         http_rows, sizes, http_method = run_http_level(plan, workdir, progress, tool)
     meta = Meta(
@@ -140,12 +146,18 @@ def run_bench(
         http_connections=plan.connections,
         http_window_s=plan.window_s,
         login_clients=plan.login_clients,
+        steal_before_pct=quiet.share.steal_pct,
+        others_before_pct=quiet.share.others_pct,
+        settle_s=settle,
+        settled=quiet.settled,
+        settle_waited_s=quiet.waited_s,
     )
     results = Results(
         meta=meta,
         token=tuple(token_rows),
         http=tuple(http_rows),
         sizes=tuple(sizes),
+        reference_sizes=token_sizes(),
         ratios=tuple(ratio_rows),
     )
     with progress.step(f"write {report}") as done:

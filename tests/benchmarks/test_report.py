@@ -97,6 +97,14 @@ def test_header_names_machine_versions_commit_and_method(results: Results) -> No
     assert f"`{meta.command}`" in text
 
 
+def test_the_header_names_the_ab_method_when_the_run_has_one(results: Results) -> None:
+    assert "interleaved A/B" not in render_report(results, {}).split("## Targets")[0]
+    method = "A and B alternate 25 times"
+    meta = msgspec.structs.replace(results.meta, ratio_method=method)
+    with_ab = msgspec.structs.replace(results, meta=meta)
+    assert f"* **interleaved A/B** (window, rejections): {method}" in render_report(with_ab, {})
+
+
 def test_a_quick_run_says_so_at_the_top_and_a_full_run_does_not(results: Results) -> None:
     quick = msgspec.structs.replace(results, meta=msgspec.structs.replace(results.meta, mode="quick"))
     full = msgspec.structs.replace(results, meta=msgspec.structs.replace(results.meta, mode="full"))
@@ -233,7 +241,7 @@ def test_results_survive_a_round_trip_through_json(results: Results, tmp_path: P
 
 def test_charts_are_png_files_one_per_chart(results: Results, tmp_path: Path) -> None:
     charts = write_charts(results, tmp_path / "charts")
-    assert set(charts) == {"verify", "http", "cost-stack", "sizes"}
+    assert set(charts) == {"verify-formats", "verify", "http", "cost-stack", "sizes"}
     for path in charts.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 5000
