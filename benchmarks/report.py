@@ -89,6 +89,8 @@ UNRELIABLE_SPREAD: Final = 0.10
 VERIFY_FLOOR_TARGET: Final = 1.3
 OVERHEAD_TARGET: Final = 1.25
 JWTAUTH_RPS_TARGET: Final = 2.0
+GUARD_RPS_TARGET: Final = 0.95
+"""The service's ``GET /me`` req/s over the minimal guard's (issue 12), on ``JWTAUTH_FORMAT``."""
 LOGIN_P99_TARGET: Final = 2.0
 REFRESH_TAIL_TARGET: Final = 10.0
 REFRESH_CPU_TARGET: Final = 2.0
@@ -1125,6 +1127,34 @@ def token_level_checks(results: Results) -> list[TargetCheck]:
     return checks
 
 
+def _rps_check(results: Results, app: str, target: float, what: str) -> TargetCheck:
+    """``GET /me``: the service's req/s at least ``target`` times ``app``'s, on ``JWTAUTH_FORMAT``."""
+    ours, theirs = (
+        _http(results, "service", JWTAUTH_FORMAT, "me"),
+        _http(results, app, JWTAUTH_FORMAT, "me"),
+    )
+    if ours and theirs:
+        interval = windows_ratio_spread(
+            _windows_of(ours.rps_windows, ours.rps), _windows_of(theirs.rps_windows, theirs.rps)
+        )
+        ratio = ours.rps / theirs.rps
+        how = "windows"
+        if interval is None:
+            interval, how = _band_of_ratio(results, ratio), BAND
+        measured = _ratio_text(
+            f"req/s, median of {ours.windows} window(s)",
+            _rate(ours.rps),
+            _rate(theirs.rps),
+            ratio,
+            interval,
+            how,
+        )
+        outcome: Verdict | None = verdict(ratio, target, interval, at_least=True)
+    else:
+        measured, outcome = NOT_MEASURED, None
+    return TargetCheck(f"GET /me at least {target:g}{X} {what}", JWTAUTH_FORMAT, measured, outcome)
+
+
 def target_checks(results: Results) -> list[TargetCheck]:
     """Every target of the formats and benchmark issues, measured or marked as not measured."""
     checks = [TargetCheck("every target", fmt, NOT_MEASURED, None) for fmt in formats_not_measured(results)]
@@ -1238,37 +1268,8 @@ def request_target_checks(results: Results) -> list[TargetCheck]:
                     verdict(ratio, OVERHEAD_TARGET, interval) if guard > 0 else Verdict.MISSES,
                 )
             )
-    ours, theirs = (
-        _http(results, "service", JWTAUTH_FORMAT, "me"),
-        _http(results, "jwtauth", JWTAUTH_FORMAT, "me"),
-    )
-    if ours and theirs:
-        interval = windows_ratio_spread(
-            _windows_of(ours.rps_windows, ours.rps), _windows_of(theirs.rps_windows, theirs.rps)
-        )
-        ratio = ours.rps / theirs.rps
-        how = "windows"
-        if interval is None:
-            interval, how = _band_of_ratio(results, ratio), BAND
-        measured = _ratio_text(
-            f"req/s, median of {ours.windows} window(s)",
-            _rate(ours.rps),
-            _rate(theirs.rps),
-            ratio,
-            interval,
-            how,
-        )
-        outcome: Verdict | None = verdict(ratio, JWTAUTH_RPS_TARGET, interval, at_least=True)
-    else:
-        measured, outcome = NOT_MEASURED, None
-    checks.append(
-        TargetCheck(
-            f"GET /me at least {JWTAUTH_RPS_TARGET:g}{X} the req/s of Litestar JWTAuth",
-            JWTAUTH_FORMAT,
-            measured,
-            outcome,
-        )
-    )
+    checks.append(_rps_check(results, "minimal-guard", GUARD_RPS_TARGET, "the req/s of the minimal guard"))
+    checks.append(_rps_check(results, "jwtauth", JWTAUTH_RPS_TARGET, "the req/s of Litestar JWTAuth"))
     pair = _login_pair(results)
     if pair:
         base, loaded = pair

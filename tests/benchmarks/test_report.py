@@ -175,6 +175,12 @@ def test_targets_are_judged_from_the_measured_ratios(results: Results) -> None:
     ours, theirs = _http(results, "service", "jwt-hs256", "me"), _http(results, "jwtauth", "jwt-hs256", "me")
     jwtauth = checks[(f"GET /me at least 2{X} the req/s of Litestar JWTAuth", "jwt-hs256")]
     assert jwtauth.verdict is (Verdict.HOLDS if ours.rps >= 2 * theirs.rps else Verdict.MISSES)
+    guard = _http(results, "minimal-guard", "jwt-hs256", "me")
+    versus_guard = checks[(f"GET /me at least 0.95{X} the req/s of the minimal guard", "jwt-hs256")]
+    assert f"= {ours.rps / guard.rps:.2f}{X} (" in versus_guard.measured
+    side = Verdict.HOLDS if ours.rps >= 0.95 * guard.rps else Verdict.MISSES
+    low, high = (float(x) for x in re.findall(rf"([\d.]+){X}", versus_guard.measured.split("= ")[1])[1:3])
+    assert versus_guard.verdict is (Verdict.TIE if low < 0.95 < high else side)
     login = checks[(f"GET /me p99 under login load within 2{X} of p99 alone", "jwt-hs256")]
     loaded = _http(results, "service", "jwt-hs256", "me", "8 clients log in continuously")
     assert login.verdict is (Verdict.HOLDS if loaded.p99_ms <= 2 * ours.p99_ms else Verdict.MISSES)
@@ -185,6 +191,7 @@ def test_targets_without_measurements_say_not_measured(results: Results) -> None
     checks = target_checks(token_only)
     not_measured = [c for c in checks if c.verdict is None and c.scope != "jwt-eddsa"]
     assert {c.target for c in not_measured} == {
+        f"GET /me at least 0.95{X} the req/s of the minimal guard",
         f"GET /me at least 2{X} the req/s of Litestar JWTAuth",
         f"GET /me p99 under login load within 2{X} of p99 alone",
     }
