@@ -182,7 +182,7 @@ MEASURED_ELSEWHERE: dict[str, dict[str, str]] = {
     "design.md": {
         "figures": "100 9.5 1.1 34 222 1.08 0.80",
         "source": "the login-flood and argon2 measurements behind sections 14 (operations.md tables them); "
-        "100 ms is SQLite's busy-handler sleep; section 20: `benchmarks/per_request.py --callgrind` on the "
+        "100 ms is SQLite's busy-handler sleep; section 22: `benchmarks/per_request.py --callgrind` on the "
         "commits before and after the change (service.md tables it)",
     },
     "service.md": {
