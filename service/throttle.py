@@ -15,9 +15,11 @@ setting                   counts                               key              
 * The **user name** is case-folded, and counted whether or not the user exists: a limit that only
   existing users could reach would tell an attacker which names exist.
 * "Did not succeed": each attempt is counted when it starts and, when the password matched, taken back
-  again (:meth:`LoginAttempt.succeeded`). Counting first keeps concurrent guesses from all slipping past
-  the check before any of them failed; taking successes back keeps an office behind one NAT address, or a
-  user who logs in on many devices, from being limited by their own successful logins.
+  again (:meth:`LoginAttempt.succeeded`), off the very window it was counted in: a window that ended
+  during the password check and was followed by a new one keeps the new one's count. Counting first keeps
+  concurrent guesses from all slipping past the check before any of them failed; taking successes back
+  keeps an office behind one NAT address, or a user who logs in on many devices, from being limited by
+  their own successful logins.
 * The per-account limit lets anyone who knows a user name lock that user out of password logins for the
   rest of the window, at the price of the limit's worth of requests per window (``docs/design.md``).
 
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from service.settings import RateLimit, Settings
-from service.stores.base import Hit, RateLimited, RateLimiter
+from service.stores.base import Hit, RateLimited, RateLimiter, Window
 
 __all__ = ["MAX_REMEMBERED_REFUSALS", "LoginAttempt", "LoginThrottle", "address_group"]
 
@@ -91,8 +93,7 @@ class LoginAttempt:
     """
 
     throttle: LoginThrottle
-    refundable: tuple[Hit, ...]
-    now: float
+    refundable: tuple[Window, ...]
     address: str | None = None
 
     def priority(self) -> int:
@@ -102,7 +103,7 @@ class LoginAttempt:
     async def succeeded(self) -> None:
         """The password matched: this attempt no longer counts against the address and the account."""
         if self.refundable:
-            await self.throttle.limiter.refund(self.refundable, now=self.now)
+            await self.throttle.limiter.refund(self.refundable)
         if self.address is not None:
             self.throttle.seen(self.address, self.throttle.failures_of(self.address) - 1)
 
@@ -137,7 +138,7 @@ class LoginThrottle:
         if by_address is not None:  # rank the address by this attempt already, before the store answers
             self.seen(by_address.key, self.failures_of(by_address.key) + 1)
         try:
-            counts = await self.limiter.hit_all(hits, now=now) if hits else ()
+            windows = await self.limiter.hit_all(hits, now=now) if hits else ()
         except RateLimited as refused:
             for key in refused.keys:
                 _bounded_set(self._refused, key, now + refused.retry_after)
@@ -145,9 +146,10 @@ class LoginThrottle:
                 self.seen(by_address.key, by_address.limit + 1)
             raise
         if by_address is not None:
-            self.seen(by_address.key, counts[0])
-        refundable = tuple(hit for hit in (by_address, by_account) if hit is not None)
-        return LoginAttempt(self, refundable, now, None if by_address is None else by_address.key)
+            self.seen(by_address.key, windows[0].count)
+        failures = {hit.key for hit in (by_address, by_account) if hit is not None}
+        refundable = tuple(window for window in windows if window.key in failures)
+        return LoginAttempt(self, refundable, None if by_address is None else by_address.key)
 
     def failures_of(self, address: str) -> int:
         """The latest count of unsuccessful attempts this process saw for an address counter."""

@@ -46,6 +46,7 @@ __all__ = [
     "UserNotFound",
     "UserRecord",
     "UserStore",
+    "Window",
     "refuse_past_limits",
 ]
 
@@ -114,6 +115,19 @@ class Hit(msgspec.Struct, frozen=True):
     key: str
     limit: int
     period: int
+
+
+class Window(msgspec.Struct, frozen=True):
+    """A counter's running window as one attempt left it: when it started and ends, and its ``count``.
+
+    The start names the window: :meth:`RateLimiter.refund` takes an attempt back only off the window that
+    started then, never off a later one that began while the attempt was being decided.
+    """
+
+    key: str
+    start: float
+    end: float
+    count: int
 
 
 class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -277,25 +291,32 @@ class RateLimiter(Protocol):
         """
         ...
 
-    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
-        """Count one attempt on every counter in one step; the counts, in order.
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[Window, ...]:
+        """Count one attempt on every counter in one step; each counter's window, in order.
 
         Every counter counts the attempt; if any is past its limit, :class:`RateLimited` names those and
         the longest wait.
         """
         ...
 
-    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
-        """Take one attempt back off each counter's running window (a login that succeeded); never below 0."""
+    async def refund(self, windows: Sequence[Window]) -> None:
+        """Take one attempt back off each window (a login that succeeded); never below 0.
+
+        Only off the window :meth:`hit_all` counted the attempt in: if that window has ended and a new one
+        started (the attempt took longer than what was left of it), the new window keeps its count.
+        """
         ...
 
 
-def refuse_past_limits(hits: Sequence[Hit], windows: Sequence[tuple[float, int]], *, now: float) -> None:
-    """Raise :class:`RateLimited` for the counters whose (window end, count) is past their limit.
+def refuse_past_limits(hits: Sequence[Hit], windows: Sequence[Window], *, now: float) -> tuple[Window, ...]:
+    """The windows, unless a counter is past its limit: then raise :class:`RateLimited` for those.
 
     The same rule for every backend: the wait is the longest among the counters past their limit.
     """
-    past = [(hit.key, end) for hit, (end, count) in zip(hits, windows, strict=True) if count > hit.limit]
+    past = [
+        (hit.key, window.end) for hit, window in zip(hits, windows, strict=True) if window.count > hit.limit
+    ]
     if past:
         wait = max(end for _, end in past) - now
         raise RateLimited(max(1, math.ceil(wait)), tuple(key for key, _ in past))
+    return tuple(windows)

@@ -64,6 +64,7 @@ from service.stores.base import (
     UserExists,
     UserNotFound,
     UserRecord,
+    Window,
     refuse_past_limits,
 )
 
@@ -500,31 +501,30 @@ class SqlRateLimiter(_SqlStore):
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
         """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
-        (count,) = await self.hit_all([Hit(key, limit, period)], now=now)
-        return count
+        (window,) = await self.hit_all([Hit(key, limit, period)], now=now)
+        return window.count
 
-    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[Window, ...]:
         """One upsert per counter, all in one transaction; see :meth:`RateLimiter.hit_all`."""
-        windows: list[tuple[float, int]] = []
+        windows: list[Window] = []
         async with self._begin() as conn:
             for hit in hits:
-                end, count = (await conn.execute(self._upsert(hit, now))).one()
-                windows.append((float(end), int(count)))
+                start, end, count = (await conn.execute(self._upsert(hit, now))).one()
+                windows.append(Window(hit.key, float(start), float(end), int(count)))
             if now >= self._next_purge:
                 self._next_purge = now + PURGE_INTERVAL
                 await conn.execute(purge_statement(now))
-        refuse_past_limits(hits, windows, now=now)
-        return tuple(count for _, count in windows)
+        return refuse_past_limits(hits, windows, now=now)
 
-    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
-        """Take one attempt back off each counter's running window; never below zero."""
+    async def refund(self, windows: Sequence[Window]) -> None:
+        """Take one attempt back off each window, if it is still the key's window; never below zero."""
         async with self._begin() as conn:
-            for hit in hits:
+            for window in windows:
                 await conn.execute(
                     update(login_windows)
                     .where(
-                        login_windows.c.key == hit.key,
-                        login_windows.c.window_end > now,
+                        login_windows.c.key == window.key,
+                        login_windows.c.window_start == window.start,
                         login_windows.c.count > 0,
                     )
                     .values(count=login_windows.c.count - 1)
@@ -542,7 +542,7 @@ class SqlRateLimiter(_SqlStore):
                 "window_end": _case(ended, stmt.excluded.window_end, login_windows.c.window_end),
                 "count": _case(ended, 1, login_windows.c.count + 1),
             },
-        ).returning(login_windows.c.window_end, login_windows.c.count)
+        ).returning(login_windows.c.window_start, login_windows.c.window_end, login_windows.c.count)
 
 
 def session_purge_statement(now: float) -> Any:

@@ -28,7 +28,7 @@ from service.auth.roles import Role
 from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import Stores
-from service.stores.base import RateLimited
+from service.stores.base import RateLimited, Window
 from service.stores.redis import RedisRateLimiter, RedisSessionStore
 from service.stores.sql import SqlRateLimiter, SqlUserStore, create_engine, create_schema, metadata
 from service.throttle import LoginThrottle, address_group, address_key
@@ -340,12 +340,12 @@ class CountingLimiter:
         self.hits += 1
         return int(await self.inner.hit(key, limit=limit, period=period, now=now))
 
-    async def hit_all(self, hits: Any, *, now: float) -> tuple[int, ...]:
+    async def hit_all(self, hits: Any, *, now: float) -> tuple[Window, ...]:
         self.hits += 1
         return tuple(await self.inner.hit_all(hits, now=now))
 
-    async def refund(self, hits: Any, *, now: float) -> None:
-        await self.inner.refund(hits, now=now)
+    async def refund(self, windows: Any) -> None:
+        await self.inner.refund(windows)
 
 
 def test_a_refused_address_is_refused_from_memory_until_its_window_ends(
@@ -387,13 +387,13 @@ def test_an_address_ranks_by_its_attempts_before_the_store_has_answered(base) ->
             self.gate = asyncio.Event()
             self.count = 0
 
-        async def hit_all(self, hits: Any, *, now: float) -> tuple[int, ...]:
+        async def hit_all(self, hits: Any, *, now: float) -> tuple[Window, ...]:
             self.count += 1
             seen = self.count
             await self.gate.wait()
-            return (seen,) * len(hits)
+            return tuple(Window(hit.key, now, now + hit.period, seen) for hit in hits)
 
-        async def refund(self, hits: Any, *, now: float) -> None:
+        async def refund(self, windows: Any) -> None:
             return None
 
     async def main() -> tuple[int, int]:

@@ -31,6 +31,7 @@ from service.stores import (
     UserExists,
     UserNotFound,
 )
+from service.stores.base import Window
 from service.stores.redis import RedisRateLimiter, RedisSessionStore
 from service.stores.sql import (
     SqlRateLimiter,
@@ -390,20 +391,37 @@ def test_rate_limiter_has_no_lost_updates_under_concurrency(session_backend: Bac
 def test_rate_limiter_refund_takes_one_attempt_back_within_the_window(session_backend: Backend) -> None:
     async def body(stores: dict[str, Any]) -> None:
         limiter = stores["limiter"]
-        await limiter.refund([Hit("never-hit", 1, 60)], now=NOW)  # nothing to take back: no error, no row
-        for _ in range(2):
-            await limiter.hit("k", limit=2, period=60, now=NOW)
-        await limiter.refund([Hit("k", 1, 60)], now=NOW + 1)
+        await limiter.refund([Window("never-hit", NOW, NOW + 60, 1)])  # nothing to take back: no error
+        await limiter.hit_all([Hit("k", 2, 60)], now=NOW)
+        (window,) = await limiter.hit_all([Hit("k", 2, 60)], now=NOW)
+        await limiter.refund([window])
         await limiter.hit("k", limit=2, period=60, now=NOW + 2)  # 2 again: still allowed
         with pytest.raises(RateLimited):
             await limiter.hit("k", limit=2, period=60, now=NOW + 3)
+        (k2,) = await limiter.hit_all([Hit("k2", 1, 60)], now=NOW)
         for _ in range(5):  # never below zero
-            await limiter.refund([Hit("k2", 1, 60)], now=NOW)
+            await limiter.refund([k2])
         await limiter.hit("k2", limit=1, period=60, now=NOW)
         with pytest.raises(RateLimited):
             await limiter.hit("k2", limit=1, period=60, now=NOW)
-        await limiter.refund([Hit("k", 1, 60)], now=NOW + 60)  # the window has ended: nothing to take back
-        await limiter.hit("k", limit=1, period=60, now=NOW + 60)
+
+    run(session_backend, body)
+
+
+def test_rate_limiter_refund_never_reaches_the_next_window(session_backend: Backend) -> None:
+    """A login counted just before its window ended succeeds after a new window began: the refund must
+    not come off the new window (the window start recorded at the hit names the window)."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        limiter = stores["limiter"]
+        (counted,) = await limiter.hit_all([Hit("k", 2, 60)], now=NOW + 59.5)  # the argon2 check starts
+        assert counted.count == 1
+        (failed,) = await limiter.hit_all([Hit("k", 2, 60)], now=NOW + 59.5 + 60)  # a new window, 1 failure
+        assert failed.start == NOW + 59.5 + 60
+        await limiter.refund([counted])  # ... and the first check succeeds only now
+        assert await limiter.hit("k", limit=2, period=60, now=NOW + 59.5 + 61) == 2
+        with pytest.raises(RateLimited):
+            await limiter.hit("k", limit=2, period=60, now=NOW + 59.5 + 62)
 
     run(session_backend, body)
 
@@ -414,7 +432,12 @@ def test_rate_limiter_counts_every_counter_in_one_step_and_names_those_past_thei
     async def body(stores: dict[str, Any]) -> None:
         limiter = stores["limiter"]
         hits = [Hit("address", 2, 60), Hit("account", 5, 3600), Hit("pair", 1, 60)]
-        assert await limiter.hit_all(hits, now=NOW) == (1, 1, 1)
+        first = await limiter.hit_all(hits, now=NOW)
+        assert [(w.key, w.count, w.start, w.end) for w in first] == [
+            ("address", 1, NOW, NOW + 60),
+            ("account", 1, NOW, NOW + 3600),
+            ("pair", 1, NOW, NOW + 60),
+        ]
         with pytest.raises(RateLimited) as excinfo:
             await limiter.hit_all(hits, now=NOW + 10)
         assert excinfo.value.keys == ("pair",)
@@ -424,7 +447,7 @@ def test_rate_limiter_counts_every_counter_in_one_step_and_names_those_past_thei
         assert excinfo.value.keys == ("address", "pair")
         assert excinfo.value.retry_after == 40
         assert await limiter.hit("account", limit=5, period=3600, now=NOW + 30) == 4  # every step counted
-        await limiter.refund(hits[:2], now=NOW + 40)
+        await limiter.refund(first[:2])
         assert await limiter.hit("account", limit=5, period=3600, now=NOW + 50) == 4
 
     run(session_backend, body)
