@@ -28,12 +28,16 @@ Variables (default; accepted values):
 * ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``): login attempts
   per user name and address
 * ``TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT`` (``30/minute``; same syntax): login attempts that did not succeed
-  per address (IPv4 address, IPv6 /64), whatever the user name
+  per address (IPv4 address, IPv6 network: see the next), whatever the user name
+* ``TOKENBENCH_LOGIN_IPV6_PREFIX`` (``56``; 48..64): the IPv6 network that counts as one address for the
+  per-address limit (an ISP delegates a /56 or a /48 to a subscriber); an IPv6 address that carries an
+  IPv4 address (IPv4-mapped, 6to4, NAT64, Teredo) counts as that IPv4 address
 * ``TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT`` (``100/hour``; same syntax): login attempts that did not succeed
   per user name, whatever the address
 * ``TOKENBENCH_ARGON2_QUEUE`` (``8``; 0..10000): password checks that may wait for a free hashing slot;
   past it a login answers 503 with ``Retry-After``
-* production refuses each of the three login limits ``off``
+* production refuses each of the three login limits ``off`` or above 1 attempt per second on average or
+  1000 per window (:data:`PRODUCTION_MAX_ATTEMPTS_PER_SECOND`), and ``TOKENBENCH_ACCESS_TTL`` above 3600
 * ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set; production requires both)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
@@ -142,12 +146,26 @@ class RateLimit:
     period: int
 
     def __str__(self) -> str:
-        return f"{self.count}/{self.period}s"
+        names = {seconds: name for name, seconds in _PERIODS.items()}
+        return (
+            f"{self.count}/{names[self.period]}" if self.period in names else f"{self.count}/{self.period}s"
+        )
 
 
 DEFAULT_LOGIN_RATE_LIMIT: Final = RateLimit(count=10, period=60)
 DEFAULT_LOGIN_ADDRESS_RATE_LIMIT: Final = RateLimit(count=30, period=60)
 DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT: Final = RateLimit(count=100, period=3600)
+PRODUCTION_MAX_ATTEMPTS_PER_SECOND: Final = 1
+PRODUCTION_MAX_ATTEMPTS_PER_WINDOW: Final = 1000
+"""``production`` refuses a login limit that allows more than 1 attempt per second on average or more
+than 1000 in one window: 60/minute, 1000/hour and 1000/day are the highest it starts with. Past that a
+limit no longer slows a guesser down (1000/second is 86 million guesses a day per account)."""
+PRODUCTION_MAX_ACCESS_TTL: Final = 3600
+"""``production`` refuses access tokens that live longer than an hour: nothing revokes one before its
+``exp`` (logout, a role change and a password reset only end refresh sessions)."""
+DEFAULT_LOGIN_IPV6_PREFIX: Final = 56
+MIN_LOGIN_IPV6_PREFIX: Final = 48
+MAX_LOGIN_IPV6_PREFIX: Final = 64
 DEFAULT_ARGON2_QUEUE: Final = 8
 MAX_ARGON2_QUEUE: Final = 10_000
 
@@ -189,6 +207,7 @@ class Settings:
     login_rate_limit: RateLimit | None = DEFAULT_LOGIN_RATE_LIMIT
     login_address_rate_limit: RateLimit | None = DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
     login_account_rate_limit: RateLimit | None = DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
+    login_ipv6_prefix: int = DEFAULT_LOGIN_IPV6_PREFIX
     issuer: str | None = None
     audience: str | None = None
     cookie_secure: bool = True
@@ -228,6 +247,12 @@ class Settings:
             ),
             login_account_rate_limit=reader.rate_limit(
                 "LOGIN_ACCOUNT_RATE_LIMIT", DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
+            ),
+            login_ipv6_prefix=reader.integer(
+                "LOGIN_IPV6_PREFIX",
+                DEFAULT_LOGIN_IPV6_PREFIX,
+                low=MIN_LOGIN_IPV6_PREFIX,
+                high=MAX_LOGIN_IPV6_PREFIX,
             ),
             issuer=reader.text("ISSUER"),
             audience=reader.text("AUDIENCE"),
@@ -280,12 +305,32 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}AUDIENCE", "must be set when TOKENBENCH_ENV=production (e.g. api.example.com)"
         )
-    if settings.login_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_RATE_LIMIT", "may not be off in production")
-    if settings.login_address_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_ADDRESS_RATE_LIMIT", "may not be off in production")
-    if settings.login_account_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_ACCOUNT_RATE_LIMIT", "may not be off in production")
+    limits = {
+        "LOGIN_RATE_LIMIT": settings.login_rate_limit,
+        "LOGIN_ADDRESS_RATE_LIMIT": settings.login_address_rate_limit,
+        "LOGIN_ACCOUNT_RATE_LIMIT": settings.login_account_rate_limit,
+    }
+    for name, limit in limits.items():
+        if limit is None:
+            raise SettingsError(PREFIX + name, "may not be off in production")
+        if (
+            limit.count > PRODUCTION_MAX_ATTEMPTS_PER_WINDOW
+            or limit.count > limit.period * PRODUCTION_MAX_ATTEMPTS_PER_SECOND
+        ):
+            raise SettingsError(
+                PREFIX + name,
+                f"production allows at most {PRODUCTION_MAX_ATTEMPTS_PER_SECOND} attempt per second on "
+                f"average and {PRODUCTION_MAX_ATTEMPTS_PER_WINDOW} per window "
+                "(at most 60/minute, 1000/hour, 1000/day)",
+                str(limit),
+            )
+    if settings.access_ttl > PRODUCTION_MAX_ACCESS_TTL:
+        raise SettingsError(
+            f"{PREFIX}ACCESS_TTL",
+            f"must be at most {PRODUCTION_MAX_ACCESS_TTL} seconds in production (nothing revokes an access "
+            "token before it expires)",
+            str(settings.access_ttl),
+        )
 
 
 class _Reader:

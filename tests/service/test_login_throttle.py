@@ -1,5 +1,6 @@
-"""Login throttling over HTTP on every backend (SQLite, PostgreSQL, Redis): the per-address limit (IPv6 by
-/64), the per-account limit, both before any argon2 work, and the bounded argon2 queue (503).
+"""Login throttling over HTTP on every backend (SQLite, PostgreSQL, Redis): the per-address limit (IPv6
+by /56, or TOKENBENCH_LOGIN_IPV6_PREFIX; IPv6 forms of an IPv4 address as that address), the per-account
+limit, both before any argon2 work, and the bounded argon2 queue (503).
 
 The peer address of each request is chosen by the test: a thin ASGI wrapper copies the ``x-test-peer``
 header into the scope's ``client`` (what a server puts there from the socket), so one in-process client
@@ -165,16 +166,30 @@ def open_service(request: pytest.FixtureRequest, backend: str, base: Settings, c
     ("host", "group"),
     [
         ("192.0.2.7", "192.0.2.7"),
-        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
-        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
-        ("::ffff:192.0.2.7", "192.0.2.7"),
-        ("fe80::1%eth0", "fe80::/64"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1::/56"),
+        ("2001:DB8:1:2ff::1", "2001:db8:1:200::/56"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # IPv4-mapped
+        ("2002:c000:0207::1", "192.0.2.7"),  # 6to4
+        ("64:ff9b::192.0.2.7", "192.0.2.7"),  # NAT64, the well-known prefix
+        ("64:ff9b::c000:207", "192.0.2.7"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.45"),  # Teredo: the client's public IPv4 (RFC 4380)
+        ("64:ff9b:1::c000:207", "64:ff9b:1::/56"),  # the local-use NAT64 prefix: where the IPv4 sits varies
+        ("fe80::1%eth0", "fe80::/56"),
         ("testclient", "testclient"),
         (None, "-"),
     ],
 )
-def test_addresses_are_grouped_ipv4_alone_ipv6_by_64(host: str | None, group: str) -> None:
+def test_addresses_are_grouped_ipv4_alone_ipv6_by_56_and_ipv6_carrying_ipv4_as_ipv4(
+    host: str | None, group: str
+) -> None:
     assert address_group(host) == group
+
+
+@pytest.mark.parametrize(
+    ("prefix", "group"), [(48, "2001:db8:1::/48"), (56, "2001:db8:1:200::/56"), (64, "2001:db8:1:2ff::/64")]
+)
+def test_the_ipv6_grouping_follows_the_setting(prefix: int, group: str) -> None:
+    assert address_group("2001:db8:1:2ff::1", ipv6_prefix=prefix) == group
 
 
 # --- per address ---------------------------------------------------------------------------------
@@ -193,18 +208,33 @@ def test_one_address_cannot_spray_user_names(open_service, clock) -> None:
     assert service.login("alice", PASSWORD, "198.51.100.9").status_code == 200
 
 
-def test_an_ipv6_64_is_one_address_and_ipv4_mapped_is_ipv4(open_service) -> None:
+def test_an_ipv6_56_is_one_address(open_service) -> None:
+    """A subscriber's /56 holds 256 /64s: moving to the next /64 does not reset the count."""
     service = open_service(login_address_rate_limit=RateLimit(count=3, period=60))
-    same_64 = [f"2001:db8:5:6::{i:x}" for i in range(1, 5)]
-    assert service.statuses([(f"user{i}", "guess", peer) for i, peer in enumerate(same_64)]) == [401] * 3 + [
+    same_56 = [f"2001:db8:5:{i:x}::1" for i in range(4)]  # four /64s of 2001:db8:5::/56
+    assert service.statuses([(f"user{i}", "guess", peer) for i, peer in enumerate(same_56)]) == [401] * 3 + [
         429
     ]
-    assert service.login("user9", "guess", "2001:db8:5:7::1").status_code == 401  # the next /64
-    assert service.statuses([("u1", "guess", "192.0.2.44"), ("u2", "guess", "192.0.2.44")]) == [401, 401]
-    assert service.statuses([("u3", "guess", "::ffff:192.0.2.44"), ("u4", "guess", "::ffff:c000:22c")]) == [
+    assert service.login("user9", "guess", "2001:db8:5:ff::1").status_code == 429  # its last /64
+    assert service.login("user9", "guess", "2001:db8:5:100::1").status_code == 401  # the next /56
+
+
+def test_the_ipv6_grouping_is_a_setting(open_service) -> None:
+    service = open_service(login_address_rate_limit=RateLimit(count=1, period=60), login_ipv6_prefix=64)
+    assert service.statuses([("u1", "guess", "2001:db8:5:1::1"), ("u2", "guess", "2001:db8:5:2::1")]) == [
         401,
-        429,
+        401,
     ]
+    assert service.login("u3", "guess", "2001:db8:5:1::2").status_code == 429  # the same /64
+
+
+def test_ipv6_addresses_that_carry_an_ipv4_address_share_its_counter(open_service) -> None:
+    """IPv4-mapped, 6to4, NAT64 and Teredo forms of 192.0.2.44 are one address with 192.0.2.44."""
+    service = open_service(login_address_rate_limit=RateLimit(count=4, period=60))
+    peers = ["192.0.2.44", "::ffff:192.0.2.44", "2002:c000:022c::1", "64:ff9b::192.0.2.44"]
+    assert service.statuses([(f"u{i}", "guess", peer) for i, peer in enumerate(peers)]) == [401] * 4
+    assert service.login("u9", "guess", "::ffff:c000:22c").status_code == 429
+    assert service.login("u9", "guess", "192.0.2.45").status_code == 401  # another IPv4 address
 
 
 def test_successful_logins_do_not_count_against_the_address(open_service) -> None:
