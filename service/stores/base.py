@@ -43,6 +43,7 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "UserExists",
+    "UserNamesCollide",
     "UserNotFound",
     "UserRecord",
     "UserStore",
@@ -68,6 +69,14 @@ class StoreRejected(StoreError):
 
 class UserExists(StoreError):
     """A user with that name already exists."""
+
+
+class UserNamesCollide(StoreError):
+    """The database holds users whose names differ only in case; user names are case-insensitive now.
+
+    Raised when the tables are prepared (start-up, ``tokenbench users``): the message names the users and
+    the statement that keeps one of them. Names that do not collide are lowered in place instead.
+    """
 
 
 class UserNotFound(StoreError):

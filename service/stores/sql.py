@@ -19,6 +19,7 @@ anything else to :class:`StoreUnavailable` (or a domain error).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,6 +63,7 @@ from service.stores.base import (
     StoreRejected,
     StoreUnavailable,
     UserExists,
+    UserNamesCollide,
     UserNotFound,
     UserRecord,
     Window,
@@ -78,6 +80,8 @@ __all__ = [
     "session_generations",
 ]
 
+logger = logging.getLogger("tokenbench")
+
 metadata: Final = MetaData()
 
 users: Final = Table(
@@ -88,6 +92,17 @@ users: Final = Table(
     Column("password_hash", String(256), nullable=False),
     Column("created_at", Float, nullable=False),
 )
+"""User names are stored in lower case (``service.accounts.canonical_username``); the unique index on
+``lower(username)`` (:data:`USERS_LOWER_INDEX`) keeps a case variant out whatever path writes, and
+:func:`create_schema` lowers the names of a database made by an earlier version (or refuses, naming them,
+where two would collide)."""
+
+USERS_LOWER_INDEX: Final = text(
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_tokenbench_users_username_lower "
+    "ON tokenbench_users (lower(username))"
+)
+"""Plain DDL, the same on SQLite and PostgreSQL: SQLAlchemy cannot reflect an expression index on SQLite
+(it warns), so ``checkfirst`` is left to ``IF NOT EXISTS``."""
 
 sessions: Final = Table(
     "tokenbench_refresh_sessions",
@@ -175,18 +190,58 @@ async def create_schema(engine: AsyncEngine) -> None:
     """Create the tables and indexes that do not exist yet and drop retired tables (idempotent).
 
     ``create_all`` skips a table that exists, indexes included, so an index added to an existing table
-    (the sessions' ``expires_at``, which the purge searches) is created here on its own.
+    (the sessions' ``expires_at``, which the purge searches; the users' ``lower(username)``) is created
+    here on its own, after the user names of an earlier version are lowered (:func:`_lower_user_names`).
     """
     async with _translate(), engine.begin() as conn:
         for name in _RETIRED_TABLES:
             await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         await conn.run_sync(metadata.create_all)
         await conn.run_sync(_create_missing_indexes)
+        await _lower_user_names(conn)
+        await conn.execute(USERS_LOWER_INDEX)
 
 
 def _create_missing_indexes(conn: SyncConnection) -> None:
     for index in sessions.indexes:
         index.create(conn, checkfirst=True)
+
+
+async def _lower_user_names(conn: AsyncConnection) -> None:
+    """Store every user name in lower case; :class:`UserNamesCollide` where two names differ only in case.
+
+    An earlier version kept names as given. A renamed user logs in with the same password under either
+    spelling; the refresh sessions it had end (their tokens name the old spelling, no longer a user).
+    """
+    mixed = (
+        await conn.execute(select(users.c.username).where(users.c.username != func.lower(users.c.username)))
+    ).scalars()
+    renamed = sorted(mixed)
+    if not renamed:
+        return
+    lowered = func.lower(users.c.username)
+    clashing = (
+        await conn.execute(
+            select(users.c.username).where(
+                lowered.in_(select(lowered).group_by(lowered).having(func.count() > 1).scalar_subquery())
+            )
+        )
+    ).scalars()
+    names = sorted(clashing, key=lambda name: (name.lower(), name))
+    if names:
+        keep = ", ".join(repr(name) for name in names)
+        example = repr(names[0]).strip("'\"").replace("'", "''")  # shown to the operator, never run here
+        statement = f"DELETE FROM tokenbench_users WHERE username = '{example}';"  # noqa: S608
+        raise UserNamesCollide(
+            f"user names are case-insensitive, and these users differ only in case: {keep}; keep one of "
+            f"each and delete the others (e.g. {statement}), then start again"
+        )
+    await conn.execute(update(users).where(users.c.username != lowered).values(username=lowered))
+    logger.warning(
+        "user names are case-insensitive now: renamed %s to lower case (same passwords; their refresh "
+        "sessions end)",
+        ", ".join(renamed),
+    )
 
 
 DATA_EXCEPTION_CLASS: Final = "22"

@@ -33,6 +33,7 @@ from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import StoreUnavailable, open_stores
 from service.stores.sql import SqlSessionStore, create_engine
+from tests.service.conftest import CSRF
 from tests.service.test_backends_http import redis_stores, wipe
 
 T = TypeVar("T")
@@ -59,7 +60,7 @@ class Deployment:
         self.client.cookies.clear()
         cookie = HOST_REFRESH_COOKIE  # https, TOKENBENCH_COOKIE_SECURE at its default
         self.client.cookies.set(cookie.name, token, domain="tokenbench.test", path=cookie.path)
-        return self.client.post("/auth/refresh")
+        return self.client.post("/auth/refresh", headers=CSRF)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "redis"])
@@ -292,3 +293,42 @@ def test_a_role_change_whose_revocation_failed_revokes_when_repeated(api) -> Non
     response = api.client.post("/auth/refresh")
     assert response.status_code == 401
     assert response.json()["code"] == "token_revoked"
+
+
+# --- user names are case-insensitive --------------------------------------------------------------------
+
+
+def test_user_names_are_case_insensitive_for_creation_login_and_admin_writes(deployment: Deployment) -> None:
+    """``Bob`` is stored as ``bob``; ``BOB`` can be neither created beside it nor taken for another user."""
+    admin = _bearer(_token(deployment, "admin", "admin-password-1"))
+    client = deployment.client
+    created = client.post(
+        "/admin/users", headers=admin, json={"username": "Bob", "password": "bob-password-1", "role": "user"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["username"] == "bob"
+    for variant in ("bob", "BOB", "bOb"):
+        again = client.post(
+            "/admin/users",
+            headers=admin,
+            json={"username": variant, "password": "other-password", "role": "admin"},
+        )
+        assert again.status_code == 409, variant
+    names = [user["username"] for user in client.get("/admin/users", headers=admin).json()]
+    assert names.count("bob") == 1
+    assert not [name for name in names if name != name.lower()]
+
+    for spelling in ("BOB", "Bob", "bob"):
+        response = deployment.login(spelling, "bob-password-1")
+        assert response.status_code == 200, (spelling, response.text)
+        claims = deployment.services.fmt.verify(response.json()["access_token"], kind=Kind.ACCESS)
+        assert claims.sub == "bob"
+    refreshed = deployment.refresh(deployment.client.cookies[HOST_REFRESH_COOKIE.name])
+    assert refreshed.status_code == 200, refreshed.text
+    refresh_token = deployment.client.cookies[HOST_REFRESH_COOKIE.name]
+    assert deployment.login("BOB", "other-password").status_code == 401
+
+    changed = client.patch("/admin/users/BOB", headers=admin, json={"role": "admin"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {**changed.json(), "username": "bob", "role": "admin"}
+    assert deployment.refresh(refresh_token).status_code == 401  # bob's sessions ended with the change

@@ -55,8 +55,20 @@ json_values = st.recursive(
     ),
     max_leaves=10,
 )
-HOSTILE_NAMES = ["a\x00b", "alice\n", "\ud800", "x" * 300, "\ufb03" * 30, "ad\u0000min", " admin"]
-"""Names a database may refuse as data: NUL, a lone surrogate, too long for the column, control characters."""
+HOSTILE_NAMES = [
+    "a\x00b",
+    "alice\n",
+    "\ud800",
+    "x" * 300,
+    "\ufb03" * 30,
+    "ad\u0000min",
+    " admin",
+    "\u212aelly",  # KELVIN SIGN: case-folds to "k", so "\u212aelly" would be "kelly" if admitted
+    "\uff41dmin",  # FULLWIDTH a: NFKC makes it "admin"
+    "admin\u0130",  # I WITH DOT: its lower case is two characters
+]
+"""Names a database may refuse as data (NUL, a lone surrogate, too long for the column, control characters)
+and names that would be another user's under Unicode case folding or NFKC: the rule admits ASCII only."""
 field_values = st.one_of(
     st.text(max_size=70),
     st.integers(),

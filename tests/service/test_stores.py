@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.stores import (
     ActorNotAdmin,
@@ -29,6 +29,7 @@ from service.stores import (
     SessionRevoked,
     StoreUnavailable,
     UserExists,
+    UserNamesCollide,
     UserNotFound,
 )
 from service.stores.base import Window
@@ -46,6 +47,7 @@ from service.stores.sql import (
     session_purge_statement,
     sessions,
 )
+from service.stores.sql import users as users_table
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -694,5 +696,66 @@ def test_a_database_of_the_previous_version_gains_the_generation_table(user_back
         assert await sessions.generation("bob") == 0
         await started(sessions, family="b-1")
         assert await sessions.revoke_user("bob", now=NOW) == 1
+
+    run(user_backend, body)
+
+
+# --- user names are case-insensitive ----------------------------------------------------------------
+
+
+def test_a_case_variant_of_a_user_name_is_refused_by_the_database(user_backend: Backend) -> None:
+    """Whatever path writes (the account rules lower names first), ``Alice`` beside ``alice`` is taken."""
+
+    async def body(stores: dict[str, Any]) -> None:
+        users = stores["users"]
+        await users.create("alice", role="user", password_hash="h", now=NOW)
+        with pytest.raises(UserExists):
+            await users.create("Alice", role="admin", password_hash="h", now=NOW)
+        assert [u.username for u in await users.list()] == ["alice"]
+
+    run(user_backend, body)
+
+
+async def as_an_earlier_version(engine: Any, *names: str) -> None:
+    """The users table as an earlier version left it: no ``lower(username)`` index, names as given."""
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP INDEX IF EXISTS ux_tokenbench_users_username_lower"))
+        for name in names:
+            await conn.execute(
+                users_table.insert().values(username=name, role="user", password_hash="h", created_at=NOW)
+            )
+
+
+def test_an_earlier_databases_user_names_are_lowered_at_start_up(user_backend: Backend, caplog) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users, engine = stores["users"], stores["engine"]
+        await as_an_earlier_version(engine, "Alice", "bob", "CAROL.Ops")
+        await create_schema(engine)
+        assert [u.username for u in await users.list()] == ["alice", "bob", "carol.ops"]
+        with pytest.raises(UserExists):  # the index is there now
+            await users.create("BOB", role="user", password_hash="h", now=NOW)
+        await create_schema(engine)  # idempotent
+
+    run(user_backend, body)
+    assert "renamed Alice, CAROL.Ops to lower case" in caplog.text
+
+
+def test_an_earlier_database_with_names_differing_only_in_case_refuses_to_start(
+    user_backend: Backend,
+) -> None:
+    async def body(stores: dict[str, Any]) -> None:
+        users, engine = stores["users"], stores["engine"]
+        await as_an_earlier_version(engine, "Alice", "alice", "ALICE", "Bob")
+        with pytest.raises(UserNamesCollide) as refused:
+            await create_schema(engine)
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "these users differ only in case: 'ALICE', 'Alice', 'alice';" in message
+        assert "DELETE FROM tokenbench_users WHERE username = 'ALICE';" in message
+        assert sorted(u.username for u in await users.list()) == ["ALICE", "Alice", "Bob", "alice"]  # as was
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM tokenbench_users WHERE username IN ('ALICE', 'Alice')"))
+        await create_schema(engine)  # the operator kept one: it starts, and lowers the rest
+        assert [u.username for u in await users.list()] == ["alice", "bob"]
 
     run(user_backend, body)
