@@ -173,6 +173,8 @@ class Rotation(msgspec.Struct, frozen=True, kw_only=True):
     winner: bool
     sealed_successor: bytes
     expires_at: float
+    role: str | None = None
+    """The family's user's role, read in the rotation's own step (``read_role``); else None."""
 
 
 class UserStore(Protocol):
@@ -220,7 +222,14 @@ class UserStore(Protocol):
 
 
 class SessionStore(Protocol):
-    """Refresh-token families (RFC 9700 §4.14): one per login, rotated on every refresh."""
+    """Refresh-token families (RFC 9700 §4.14): one per login, rotated on every refresh.
+
+    ``checks_users`` is true when the families live beside the users (SQL): :meth:`rotate` can then read
+    the family's user in its own atomic step (its ``read_role`` argument). A store that holds no users
+    (Redis) refuses that argument, and its caller reads the user itself after the rotation.
+    """
+
+    checks_users: bool
 
     async def generation(self, username: str) -> int:
         """The user's session generation: 0, plus one for every :meth:`revoke_user` so far."""
@@ -247,6 +256,7 @@ class SessionStore(Protocol):
         now: float,
         grace: int,
         max_age: float,
+        read_role: bool = False,
     ) -> Rotation:
         """Replace the family's current token ``presented_jti`` by ``successor_jti``, atomically.
 
@@ -257,6 +267,10 @@ class SessionStore(Protocol):
         :class:`SessionRevoked`; so does a family that started ``max_age`` seconds or more before ``now``
         (its login is too old, however often it was refreshed), which is revoked on the way. The family's
         new expiry is ``expires_at`` or ``started + max_age``, whichever comes first.
+
+        With ``read_role`` (only where :attr:`checks_users`), the family's user is read in the same atomic
+        step: :attr:`Rotation.role` is its role as of the rotation, and a family whose user is gone is
+        revoked (:class:`SessionRevoked`), grace retries included.
         """
         ...
 

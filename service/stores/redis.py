@@ -187,7 +187,9 @@ class _RedisStore:
 
 
 class RedisSessionStore(_RedisStore):
-    """Refresh-token families as Redis hashes; rotation is one Lua script."""
+    """Refresh-token families as Redis hashes; rotation is one Lua script. The users are elsewhere (SQL)."""
+
+    checks_users = False
 
     def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__(client, prefix=prefix)
@@ -234,8 +236,14 @@ class RedisSessionStore(_RedisStore):
         now: float,
         grace: int,
         max_age: float,
+        read_role: bool = False,
     ) -> Rotation:
-        """One Lua compare-and-set; see :meth:`service.stores.base.SessionStore.rotate`."""
+        """One Lua compare-and-set; see :meth:`service.stores.base.SessionStore.rotate`.
+
+        Redis holds no users, so it cannot ``read_role`` (:attr:`checks_users` is false): ValueError.
+        """
+        if read_role:
+            raise ValueError("the Redis session store holds no users: read the user before rotating")
         async with _translate():
             result = await self._rotate(
                 keys=[self._session_key(family)],

@@ -37,7 +37,9 @@ from sqlalchemy import (
     case,
     delete,
     event,
+    exists,
     func,
+    literal_column,
     select,
     text,
     update,
@@ -60,6 +62,7 @@ from service.stores.base import (
     SessionRecord,
     SessionReused,
     SessionRevoked,
+    StoreError,
     StoreRejected,
     StoreUnavailable,
     UserExists,
@@ -385,7 +388,9 @@ async def _keep_an_admin(conn: AsyncConnection, username: str) -> None:
 
 
 class SqlSessionStore(_SqlStore):
-    """Refresh-token families in the ``tokenbench_refresh_sessions`` table."""
+    """Refresh-token families in the ``tokenbench_refresh_sessions`` table, beside the users."""
+
+    checks_users = True
 
     async def generation(self, username: str) -> int:
         """The user's session generation (0 if never revoked)."""
@@ -443,20 +448,32 @@ class SqlSessionStore(_SqlStore):
         now: float,
         grace: int,
         max_age: float,
+        read_role: bool = False,
     ) -> Rotation:
-        """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`."""
+        """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`.
+
+        One transaction whatever the outcome: the winner's ``UPDATE`` (which, with ``read_role``, also
+        requires the user and returns its role), else one read of the family with its user, and the
+        revocation if any.
+        """
         deadline = sessions.c.created_at + max_age
+        conditions = [
+            sessions.c.family == family,
+            sessions.c.current_jti == presented_jti,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > now,
+            deadline > now,
+        ]
+        owner = users.c.username == sessions.c.username
+        returned: list[Any] = [sessions.c.expires_at]
+        if read_role:
+            conditions.append(exists().where(owner))
+            returned.append(_OWNER_ROLE)
         async with self._begin() as conn:
             won = (
                 await conn.execute(
                     update(sessions)
-                    .where(
-                        sessions.c.family == family,
-                        sessions.c.current_jti == presented_jti,
-                        sessions.c.revoked_at.is_(None),
-                        sessions.c.expires_at > now,
-                        deadline > now,
-                    )
+                    .where(*conditions)
                     .values(
                         previous_jti=presented_jti,
                         current_jti=successor_jti,
@@ -465,31 +482,44 @@ class SqlSessionStore(_SqlStore):
                         rotated_at=now,
                         expires_at=_case(deadline < expires_at, deadline, expires_at),
                     )
-                    .returning(sessions.c.expires_at)
+                    .returning(*returned)
                 )
             ).first()
-        if won is not None:
-            return Rotation(winner=True, sealed_successor=sealed_successor, expires_at=won.expires_at)
-        record = await self._row(family)
-        if record is None or record.revoked_at is not None:
-            raise SessionRevoked(family)
-        if record.created_at + max_age <= now:
-            await self._revoke(family, now=now, reason="max_age")
-            raise SessionRevoked(family)
-        if record.expires_at <= now:
-            raise SessionRevoked(family)
-        if (
-            grace > 0
-            and record.previous_jti == presented_jti
-            and record.rotated_at is not None
-            and now <= record.rotated_at + grace
-            and record.successor_sealed is not None
-        ):
-            return Rotation(
-                winner=False, sealed_successor=record.successor_sealed, expires_at=record.expires_at
+            if won is not None:
+                return Rotation(
+                    winner=True,
+                    sealed_successor=sealed_successor,
+                    expires_at=won.expires_at,
+                    role=won.role if read_role else None,
+                )
+            record = (
+                await conn.execute(
+                    select(sessions, users.c.role)
+                    .select_from(sessions.outerjoin(users, owner))
+                    .where(sessions.c.family == family)
+                )
+            ).first()
+            outcome = _lost_rotation(
+                family, record, presented_jti=presented_jti, now=now, grace=grace, max_age=max_age
             )
-        await self._revoke(family, now=now, reason="reuse")
-        raise SessionReused(family)
+            if isinstance(outcome, Rotation) and read_role:
+                current = None if record is None else record.role
+                outcome = (
+                    ("user", SessionRevoked(family))  # its user is gone
+                    if current is None
+                    else Rotation(
+                        winner=False,
+                        sealed_successor=outcome.sealed_successor,
+                        expires_at=outcome.expires_at,
+                        role=current,
+                    )
+                )
+            if isinstance(outcome, Rotation):
+                return outcome
+            reason, failure = outcome
+            if reason is not None:
+                await conn.execute(_revocation(family, now=now, reason=reason))
+        raise failure
 
     async def revoke_family(self, family: str, *, now: float) -> bool:
         """Revoke one family; False if unknown or already revoked."""
@@ -539,12 +569,50 @@ class SqlSessionStore(_SqlStore):
 
     async def _revoke(self, family: str, *, now: float, reason: str) -> bool:
         async with self._begin() as conn:
-            result = await conn.execute(
-                update(sessions)
-                .where(sessions.c.family == family, sessions.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoke_reason=reason, successor_sealed=None)
-            )
+            result = await conn.execute(_revocation(family, now=now, reason=reason))
         return bool(result.rowcount == 1)
+
+
+_OWNER_ROLE: Final[Any] = literal_column(
+    "(SELECT u.role FROM tokenbench_users AS u WHERE u.username = tokenbench_refresh_sessions.username)"
+).label("role")
+"""The family's user's role, for ``RETURNING``: spelled out, because SQLAlchemy renders the columns of a
+``RETURNING`` clause without their table on SQLite, which turned a correlated subquery into
+``WHERE username = username`` (every user's row: the first user's role)."""
+
+
+def _revocation(family: str, *, now: float, reason: str) -> Any:
+    """``UPDATE`` that revokes one live family."""
+    return (
+        update(sessions)
+        .where(sessions.c.family == family, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason=reason, successor_sealed=None)
+    )
+
+
+def _lost_rotation(
+    family: str, record: Any, *, presented_jti: str, now: float, grace: int, max_age: float
+) -> Rotation | tuple[str | None, StoreError]:
+    """What a rotation whose compare-and-set matched nothing comes to.
+
+    A grace retry's :class:`Rotation`, or (the revocation reason, or None to leave the family as it is;
+    the error to raise). ``record`` is the family's row.
+    """
+    if record is None or record.revoked_at is not None:
+        return None, SessionRevoked(family)
+    if record.created_at + max_age <= now:
+        return "max_age", SessionRevoked(family)
+    if record.expires_at <= now:
+        return None, SessionRevoked(family)
+    if (
+        grace > 0
+        and record.previous_jti == presented_jti
+        and record.rotated_at is not None
+        and now <= record.rotated_at + grace
+        and record.successor_sealed is not None
+    ):
+        return Rotation(winner=False, sealed_successor=record.successor_sealed, expires_at=record.expires_at)
+    return "reuse", SessionReused(family)
 
 
 class SqlRateLimiter(_SqlStore):

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import event
 
 from formats import FormatName, Kind
 from service.accounts import Accounts
@@ -332,3 +333,61 @@ def test_user_names_are_case_insensitive_for_creation_login_and_admin_writes(dep
     assert changed.status_code == 200, changed.text
     assert changed.json() == {**changed.json(), "username": "bob", "role": "admin"}
     assert deployment.refresh(refresh_token).status_code == 401  # bob's sessions ended with the change
+
+
+# --- refresh: the user's state as of the rotation ---------------------------------------------------------
+
+
+def test_a_refresh_carries_the_role_the_user_holds_when_it_rotates(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demotion committed just before the rotation (its revocation not yet run) is what the new access
+    token carries: the role is read in the rotation's own transaction (SQL) or after it (Redis), never
+    before it."""
+    assert deployment.login("alice", OLD_PASSWORD).status_code == 200
+    presented = deployment.client.cookies[HOST_REFRESH_COOKIE.name]
+    sessions, users = deployment.services.stores.sessions, deployment.services.stores.users
+    rotate = sessions.rotate
+
+    async def demoted_first(*args: object, **kwargs: object) -> object:
+        await users.set_role("alice", Role.USER.value)
+        return await rotate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sessions, "rotate", demoted_first)
+    refreshed = deployment.refresh(presented)
+    assert refreshed.status_code == 200, refreshed.text
+    claims = deployment.services.fmt.verify(refreshed.json()["access_token"], kind=Kind.ACCESS)
+    assert claims.role == "user"
+
+
+def test_a_refresh_whose_user_is_gone_revokes_the_family(deployment: Deployment) -> None:
+    assert deployment.login("alice", OLD_PASSWORD).status_code == 200
+    presented = deployment.client.cookies[HOST_REFRESH_COOKIE.name]
+    family = deployment.services.fmt.verify(presented, kind=Kind.REFRESH).fam
+    assert family is not None
+    deployment.run(lambda: deployment.services.stores.users.delete("alice"))  # its revocation not yet run
+    refused = deployment.refresh(presented)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "token_revoked"
+    record = deployment.run(lambda: deployment.services.stores.sessions.get(family))
+    assert record is not None
+    assert record.revoked_at is not None
+
+
+def test_a_refresh_on_sqlite_is_one_transaction_of_one_statement(api) -> None:
+    """The winner's rotation reads the user in its own UPDATE: BEGIN IMMEDIATE and one UPDATE, one commit
+    (it was two transactions of one statement each, 18 aiosqlite round trips instead of 9)."""
+    api.login_as("alice")
+    engine = api.services.stores.users._engine
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split(maxsplit=1)[0])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        refreshed = api.client.post("/auth/refresh")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert refreshed.status_code == 200, refreshed.text
+    assert statements == ["BEGIN", "UPDATE"]
