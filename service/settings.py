@@ -218,51 +218,56 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Read every ``TOKENBENCH_*`` variable from ``environ``; unset or empty means the default."""
         reader = _Reader(environ)
-        env = reader.choice("ENV", Environment, Environment.DEVELOPMENT)
-        issued = reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC)
-        refresh_ttl = reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1)
+        default = cls()  # every default is the dataclass's own, stated once
+        env = reader.choice("ENV", Environment, default.env)
+        issued = reader.choice("FORMAT", FormatName, default.format)
+        refresh_ttl = reader.integer("REFRESH_TTL", default.refresh_ttl, low=1)
         settings = cls(
             format=issued,
             accept_formats=reader.accept_formats("ACCEPT_FORMATS", issued=issued),
             env=env,
-            database_url=reader.database_url("DATABASE_URL"),
+            database_url=reader.database_url("DATABASE_URL") or default.database_url,
             redis_url=reader.redis_url("REDIS_URL"),
-            keys_dir=Path(reader.text("KEYS_DIR") or "var/keys"),
-            keys_reload=reader.integer("KEYS_RELOAD", 10, low=1, high=MAX_KEYS_RELOAD),
+            keys_dir=Path(reader.text("KEYS_DIR") or default.keys_dir),
+            keys_reload=reader.integer("KEYS_RELOAD", default.keys_reload, low=1, high=MAX_KEYS_RELOAD),
             issuer_url=reader.http_url("ISSUER_URL"),
-            access_ttl=reader.integer("ACCESS_TTL", 900, low=1),
+            access_ttl=reader.integer("ACCESS_TTL", default.access_ttl, low=1),
             refresh_ttl=refresh_ttl,
-            leeway=reader.integer("LEEWAY", 30, low=0, high=MAX_LEEWAY),
-            refresh_grace=reader.integer("REFRESH_GRACE", 10, low=0, high=MAX_REFRESH_GRACE),
+            leeway=reader.integer("LEEWAY", default.leeway, low=0, high=MAX_LEEWAY),
+            refresh_grace=reader.integer(
+                "REFRESH_GRACE", default.refresh_grace, low=0, high=MAX_REFRESH_GRACE
+            ),
             session_max_age=reader.integer(
                 "SESSION_MAX_AGE",
-                DEFAULT_SESSION_MAX_AGE,
+                default.session_max_age,
                 low=refresh_ttl,
                 high=MAX_SESSION_MAX_AGE,
                 low_text=f"{PREFIX}REFRESH_TTL ({refresh_ttl})",
             ),
-            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT),
+            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT", default.login_rate_limit),
             login_address_rate_limit=reader.rate_limit(
-                "LOGIN_ADDRESS_RATE_LIMIT", DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
+                "LOGIN_ADDRESS_RATE_LIMIT", default.login_address_rate_limit
             ),
             login_account_rate_limit=reader.rate_limit(
-                "LOGIN_ACCOUNT_RATE_LIMIT", DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
+                "LOGIN_ACCOUNT_RATE_LIMIT", default.login_account_rate_limit
             ),
             login_ipv6_prefix=reader.integer(
                 "LOGIN_IPV6_PREFIX",
-                DEFAULT_LOGIN_IPV6_PREFIX,
+                default.login_ipv6_prefix,
                 low=MIN_LOGIN_IPV6_PREFIX,
                 high=MAX_LOGIN_IPV6_PREFIX,
             ),
             issuer=reader.text("ISSUER"),
             audience=reader.text("AUDIENCE"),
-            cookie_secure=reader.boolean("COOKIE_SECURE", default=True),
+            cookie_secure=reader.boolean("COOKIE_SECURE", default=default.cookie_secure),
             argon2=Argon2Params(
-                time_cost=reader.integer("ARGON2_TIME_COST", 3, low=1, high=100),
-                memory_cost=reader.integer("ARGON2_MEMORY_COST", 65536, low=8, high=4 * 1024 * 1024),
-                parallelism=reader.integer("ARGON2_PARALLELISM", 1, low=1, high=64),
+                time_cost=reader.integer("ARGON2_TIME_COST", default.argon2.time_cost, low=1, high=100),
+                memory_cost=reader.integer(
+                    "ARGON2_MEMORY_COST", default.argon2.memory_cost, low=8, high=4 * 1024 * 1024
+                ),
+                parallelism=reader.integer("ARGON2_PARALLELISM", default.argon2.parallelism, low=1, high=64),
             ),
-            argon2_queue=reader.integer("ARGON2_QUEUE", DEFAULT_ARGON2_QUEUE, low=0, high=MAX_ARGON2_QUEUE),
+            argon2_queue=reader.integer("ARGON2_QUEUE", default.argon2_queue, low=0, high=MAX_ARGON2_QUEUE),
         )
         _check_argon2(settings.argon2)
         if env is Environment.PRODUCTION:
@@ -405,7 +410,7 @@ class _Reader:
             return False
         raise SettingsError(PREFIX + name, "must be true or false", value)
 
-    def rate_limit(self, name: str, default: RateLimit) -> RateLimit | None:
+    def rate_limit(self, name: str, default: RateLimit | None) -> RateLimit | None:
         value = self.text(name)
         if value is None:
             return default
@@ -432,10 +437,10 @@ class _Reader:
             raise SettingsError(PREFIX + name, problem, value)
         return value.rstrip("/")
 
-    def database_url(self, name: str) -> Secret:
+    def database_url(self, name: str) -> Secret | None:
         value = self.text(name)
         if value is None:
-            return _default_database_url()
+            return None
         problem = "must be a sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB URL"
         try:
             url = make_url(value)
