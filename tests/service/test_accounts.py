@@ -34,8 +34,7 @@ from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import StoreUnavailable, open_stores
 from service.stores.sql import SqlSessionStore, create_engine
-from tests.service.conftest import CSRF
-from tests.service.test_backends_http import redis_stores, wipe
+from tests.service.conftest import CSRF, STORE_BACKENDS, on_backend
 
 T = TypeVar("T")
 OLD_PASSWORD = "alice-password-1"
@@ -64,7 +63,7 @@ class Deployment:
         return self.client.post("/auth/refresh", headers=CSRF)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+@pytest.fixture(params=STORE_BACKENDS)
 def deployment(
     request: pytest.FixtureRequest, tmp_path: Path, policy, cheap_argon2, clock
 ) -> Iterator[Deployment]:
@@ -78,14 +77,8 @@ def deployment(
         argon2=cheap_argon2,
         login_rate_limit=RateLimit(count=1000, period=60),
     )
-    if request.param == "postgresql":
-        settings = replace(settings, database_url=Secret(request.getfixturevalue("postgres_database")))
-        asyncio.run(wipe(settings.database_url.reveal()))
-    stores = (
-        redis_stores(settings, request.getfixturevalue("redis_url"))
-        if request.param == "redis"
-        else open_stores(settings)
-    )
+    settings, injected = on_backend(request, request.param, settings)
+    stores = injected or open_stores(settings)
     users = ObservedUserStore(stores.users)
     app = create_app(settings, stores=replace(stores, users=users), clock=clock)
     with TestClient(app, base_url="https://tokenbench.test") as client:

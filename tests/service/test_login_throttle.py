@@ -10,7 +10,6 @@ can speak from many addresses. The service itself never reads that header.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 from argon2 import extract_parameters, low_level
 from litestar.testing import TestClient
-from redis.asyncio import Redis
 
 from formats import FormatName
 from service.app import create_app
@@ -30,9 +28,9 @@ from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import Stores
 from service.stores.base import RateLimited, Window
-from service.stores.redis import RedisRateLimiter, RedisSessionStore
-from service.stores.sql import SqlRateLimiter, SqlUserStore, create_engine, create_schema, metadata
+from service.stores.sql import SqlRateLimiter, create_engine, create_schema
 from service.throttle import LoginThrottle, address_group, address_key
+from tests.service.conftest import on_backend
 
 PASSWORD = "alice-password-1"
 OFF_LIMITS = {"login_address_rate_limit": None, "login_account_rate_limit": None}
@@ -65,48 +63,6 @@ class Service:
         return [self.login(*attempt).status_code for attempt in attempts]
 
 
-async def wipe(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await create_schema(engine)
-        async with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                await conn.execute(table.delete())
-    finally:
-        await engine.dispose()
-
-
-def redis_stores(settings: Settings, url: str) -> Stores:
-    engine = create_engine(settings.database_url.reveal())
-    client = Redis.from_url(url)
-    prefix = f"tokenbench-test:{secrets.token_hex(6)}:"
-
-    async def startup() -> None:
-        await create_schema(engine)
-
-    async def shutdown() -> None:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-        await engine.dispose()
-
-    return Stores(
-        users=SqlUserStore(engine),
-        sessions=RedisSessionStore(client, prefix=prefix),
-        rate_limiter=RedisRateLimiter(client, prefix=prefix),
-        database="sqlite",
-        sessions_backend="redis",
-        startup=startup,
-        shutdown=shutdown,
-    )
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "redis"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def base(tmp_path: Path, policy, cheap_argon2) -> Settings:
     return Settings(
@@ -123,18 +79,12 @@ def base(tmp_path: Path, policy, cheap_argon2) -> Settings:
 
 
 @pytest.fixture
-def open_service(request: pytest.FixtureRequest, backend: str, base: Settings, clock) -> Iterator[Any]:
+def open_service(request: pytest.FixtureRequest, store_backend: str, base: Settings, clock) -> Iterator[Any]:
     """``open_service(**changes)``: the service on ``backend`` with ``changes`` to the settings, and alice."""
     opened: list[tuple[TestClient[Any], Stores | None]] = []
 
     def start(**changes: Any) -> Service:
-        settings = replace(base, **changes)
-        stores = None
-        if backend == "postgresql":
-            settings = replace(settings, database_url=Secret(request.getfixturevalue("postgres_database")))
-            asyncio.run(wipe(settings.database_url.reveal()))
-        elif backend == "redis":
-            stores = redis_stores(settings, request.getfixturevalue("redis_url"))
+        settings, stores = on_backend(request, store_backend, replace(base, **changes))
         app = create_app(settings, stores=stores, clock=clock)
         services: Services = app.state.services
         client = TestClient(with_peer_header(app), base_url="https://tokenbench.test")
