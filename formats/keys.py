@@ -30,6 +30,7 @@ __all__ = [
     "generate_key_file",
     "key_directory_signature",
     "list_key_files",
+    "read_key_text",
     "refuse_shared_key_material",
     "retire_key_file",
 ]

@@ -19,8 +19,7 @@ import logging
 from typing import Final
 
 from formats import FORMATS, Clock, FormatName, KeyConfigError, TokenFormat
-from formats._ring import read_key_text
-from formats.keys import list_key_files, refuse_shared_key_material
+from formats.keys import list_key_files, read_key_text, refuse_shared_key_material
 from formats.migration import Migration, Seen
 from service.keyring import load_format
 from service.settings import Environment, Settings, SettingsError

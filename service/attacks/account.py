@@ -151,6 +151,7 @@ ATTACKS: Final = (
         scenario=stale_privilege,
         library_note="Not a token matter: the token is genuine and unexpired; the database decides.",
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "ACCOUNT-LOGIN-RESET-RACE",
@@ -160,5 +161,6 @@ ATTACKS: Final = (
         scenario=login_reset_race,
         library_note="Not a token matter: the login acts on the user's current state and session generation.",
         extra=True,
+        library_decides=False,
     ),
 )

@@ -15,8 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.x509.oid import NameOID
 
 from formats import forge
-from formats._jwt_common import thumbprint_of
-from formats._paseto_common import paserk_id
+from service.attacks.contract import jwk_thumbprint, paserk_id
 
 __all__ = [
     "P256_ORDER",
@@ -91,7 +90,7 @@ def key_file(jwk: dict[str, Any]) -> str:
 
     So the service refuses the key for what the row is about, not for a made-up kid.
     """
-    return json.dumps({**jwk, "kid": thumbprint_of(jwk)})
+    return json.dumps({**jwk, "kid": jwk_thumbprint(jwk)})
 
 
 def okp_jwk(secret: bytes, *, kid: str, private: bool, crv: str = "Ed25519") -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Final
 
 from service.attacks import (
     account,
-    claims,
+    claim_lifecycle,
     key_management,
     key_selection,
     login,
@@ -29,7 +29,7 @@ ATTACKS: Final[tuple[Attack, ...]] = (
     *key_selection.ATTACKS,
     *key_management.ATTACKS,
     *paseto_binding.ATTACKS,
-    *claims.ATTACKS,
+    *claim_lifecycle.ATTACKS,
     *parsing.ATTACKS,
     *principles.ATTACKS,
     *account.ATTACKS,

@@ -26,8 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from formats import FormatName, Kind, forge
-from formats._jwt_common import JWT_TYP
-from formats._paseto_common import IMPLICIT_ASSERTION, footer_for
+from service.attacks.contract import IMPLICIT_ASSERTION, JWT_TYP, footer_for
 from service.attacks.model import NeedsKeyError, NeedsOperatorError, Operator, Profile, ServiceApi
 
 __all__ = ["ALG", "DROP", "Context", "KeyMaterial", "read_claims"]

@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import formats
 import service
 from formats import FormatName, forge
-from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import Context
+from service.attacks.contract import jwk_thumbprint
 from service.attacks.model import (
     EDDSA,
     HS256,
@@ -68,7 +68,7 @@ def hs256_key_file(secret: bytes) -> str:
     Its kid is its thumbprint, like a generated key's, so what the service refuses is the secret itself.
     """
     jwk = {"kty": "oct", "k": forge.b64u(secret)}
-    return json.dumps({**jwk, "alg": "HS256", "kid": thumbprint_of(jwk)})
+    return json.dumps({**jwk, "alg": "HS256", "kid": jwk_thumbprint(jwk)})
 
 
 def paserk_file(prefix: str, key: bytes) -> str:

@@ -270,6 +270,7 @@ ATTACKS: Final = (
         scenario=spraying,
         library_note="Not a token matter: the login throttle decides before argon2 runs.",
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "LOGIN-DISTRIBUTED-GUESSING",
@@ -279,6 +280,7 @@ ATTACKS: Final = (
         scenario=distributed_guessing,
         library_note="Not a token matter: the login throttle decides before argon2 runs.",
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "LOGIN-TIMING-ENUMERATION",
@@ -288,5 +290,6 @@ ATTACKS: Final = (
         scenario=timing_enumeration,
         library_note="Not a token matter: the password hasher tops every failed check up to the same work.",
         extra=True,
+        library_decides=False,
     ),
 )

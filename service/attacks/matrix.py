@@ -18,7 +18,17 @@ from service.attacks.migration import MigrationReport, render_section
 from service.attacks.model import Attack, Expect, Outcome, Section, Verdict
 from service.attacks.runner import Cell
 
-__all__ = ["Report", "Status", "cell_status", "render_json", "render_markdown", "summary"]
+__all__ = [
+    "Guard",
+    "Report",
+    "Status",
+    "cell_guard",
+    "cell_status",
+    "library_accepting",
+    "render_json",
+    "render_markdown",
+    "summary",
+]
 
 SHORT: Final = {
     FormatName.JWT_HS256: "HS256",
@@ -102,89 +112,150 @@ def summary(report: Report) -> dict[FormatName, dict[Status, int]]:
     return counts
 
 
+class Guard(enum.StrEnum):
+    """Who stops an attack in one format when tokenbench is not there: the verdict section's categories.
+
+    Each cell counts under exactly one (:func:`cell_guard`).
+    """
+
+    FAILED = "got through tokenbench (or made it fail)"
+    FORMAT = "prevented by the format's construction"
+    LIBRARY = "caught by a careful library"
+    SERVICE = "caught only by the service"
+    SERVICE_ROW = "service row: no library decides this"
+    POLICY = "policy"
+    NOT_APPLICABLE = "not this deployment"
+    NOT_RUN = "not run"
+    UNCOMPARED = "no library call compared"
+
+
+GUARD_LABEL: Final = {
+    Guard.FAILED: "**got through**",
+    Guard.FORMAT: "construction",
+    Guard.LIBRARY: "library",
+    Guard.SERVICE: "service only",
+    Guard.SERVICE_ROW: "service row",
+    Guard.POLICY: "policy",
+    Guard.NOT_APPLICABLE: "n/a",
+    Guard.NOT_RUN: "not run",
+    Guard.UNCOMPARED: "uncompared",
+}
+"""The short words of the verdict table's cells."""
+
+SERVICE_ROW_NOTE: Final = (
+    "Service row: no library decides this. The token is genuine; the session store, the transport or the "
+    "account layer decides, alike in every format (the variants below show what the library call returned)."
+)
+RECORD_NOTE: Final = "The library no longer behaves as the catalog recorded: see the row's variants."
+
+
+def library_lets_through(cell: Cell) -> bool:
+    """A row a library decides, where the bare library's ordinary call accepted at least one variant."""
+    return cell.attack.library_decides and any(obs.verdict is Verdict.ACCEPTS for obs in cell.library)
+
+
+def cell_guard(cell: Cell) -> Guard:
+    """Who stops the cell's attack without tokenbench: the format, a careful library, or only the service."""
+    status = cell_status(cell)
+    if status in (Status.ACCEPTED, Status.ERROR):
+        return Guard.FAILED
+    if status is Status.STRUCTURAL:
+        return Guard.FORMAT
+    if status is Status.DEPLOYMENT:
+        return Guard.NOT_APPLICABLE
+    if status is Status.POLICY:
+        return Guard.POLICY
+    if status is Status.NOT_RUN:
+        return Guard.NOT_RUN
+    if not cell.attack.library_decides:
+        return Guard.SERVICE_ROW
+    if not cell.library:
+        return Guard.UNCOMPARED
+    return Guard.SERVICE if library_lets_through(cell) else Guard.LIBRARY
+
+
 def library_accepting(report: Report, name: FormatName) -> int:
-    """Rows where the bare library accepted at least one variant."""
-    return sum(
-        1
-        for attack in report.attacks
-        if any(obs.verdict is Verdict.ACCEPTS for obs in report.cell(attack, name).library)
-    )
+    """Rows a library decides where the bare library accepted at least one variant."""
+    return sum(1 for attack in report.attacks if library_lets_through(report.cell(attack, name)))
+
+
+def guards(report: Report, attacks: Iterable[Attack]) -> dict[FormatName, dict[Guard, int]]:
+    """Per format, how many of ``attacks`` count under each guard."""
+    counts = {name: dict.fromkeys(Guard, 0) for name in report.formats}
+    for attack in attacks:
+        for name in report.formats:
+            counts[name][cell_guard(report.cell(attack, name))] += 1
+    return counts
 
 
 # --- cell texts --------------------------------------------------------------------------------------
 
 
-def _codes(cell: Cell, outcome: Outcome) -> str:
-    """``401: token_a, token_b`` for the replies seen (grouped by status)."""
-    by_status: dict[str, set[str]] = {}
-    for obs in cell.service:
-        if obs.outcome is outcome:
-            status, _, code = obs.seen.partition(" ")
-            by_status.setdefault(status, set()).add(code)
-    return "; ".join(
-        f"{status}: {', '.join(sorted(c for c in codes if c))}" if any(codes) else status
-        for status, codes in sorted(by_status.items())
-    )
+class Notes:
+    """The page's footnotes: one number per distinct text, in order of first use."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+
+    def ref(self, text: str) -> str:
+        """``[^n]`` for ``text`` (the same text always gets the same number)."""
+        number = self._numbers.setdefault(text, len(self._numbers) + 1)
+        return f"[^{number}]"
+
+    def lines(self) -> list[str]:
+        """The footnote definitions."""
+        return [f"[^{number}]: {_escape(text)}" for text, number in self._numbers.items()]
 
 
-def _count(cell: Cell, *outcomes: Outcome) -> int:
-    return sum(1 for obs in cell.service if obs.outcome in outcomes)
+TALLY: Final = (
+    (Outcome.ACCEPTED, "**ACCEPTED**"),
+    (Outcome.ERROR, "**ERROR**"),
+    (Outcome.UNEXPECTED, "unexpected"),
+    (Outcome.REJECTED, "rejected"),
+    (Outcome.REFUSED, "refused at start-up"),
+    (Outcome.HELD, "held"),
+    (Outcome.POLICY, "by design"),
+    (Outcome.NOT_RUN, "not run"),
+)
+"""How a cell counts its variants' outcomes, worst first (the statuses and codes are in the variants)."""
 
 
-def service_text(cell: Cell) -> str:
-    """The tokenbench cell: rejected with the codes seen, refused, n/a with why, or ACCEPTED."""
+def tally(cell: Cell) -> str:
+    """``rejected 7/13; refused at start-up 6/13``: every outcome seen, none that was not."""
+    total = len(cell.service)
+    counts = [(label, sum(1 for obs in cell.service if obs.outcome is outcome)) for outcome, label in TALLY]
+    return "; ".join(f"{label} {count}/{total}" for label, count in counts if count)
+
+
+def service_text(cell: Cell, notes: Notes) -> str:
+    """The tokenbench cell: the outcomes counted, with the reason as a footnote."""
     status = cell_status(cell)
     applicability = cell.attack.applies[cell.format]
-    total = len(cell.service)
-    if status is Status.ACCEPTED:
-        got = [obs.variant for obs in cell.service if obs.outcome is Outcome.ACCEPTED]
-        return f"**ACCEPTED** {len(got)}/{total}: " + "; ".join(got)
-    if status is Status.ERROR:
-        return f"**ERROR** {_count(cell, Outcome.ERROR)}/{total}: {_codes(cell, Outcome.ERROR)}"
-    if status is Status.UNEXPECTED:
-        wrong = [obs for obs in cell.service if obs.outcome is Outcome.UNEXPECTED]
-        return "unexpected: " + "; ".join(f"{obs.seen} (expected {obs.expected})" for obs in wrong)
-    probed = ""
-    if cell.service and status in (Status.STRUCTURAL, Status.DEPLOYMENT):
-        rejected = _count(cell, Outcome.REJECTED)
-        probed = f"; probed anyway: rejected {rejected}/{total} ({_codes(cell, Outcome.REJECTED)})"
+    why = cell.not_this_deployment or applicability.why
+    note = notes.ref(why) if why else ""
+    counted = tally(cell)
+    if status in (Status.ACCEPTED, Status.ERROR, Status.UNEXPECTED):
+        return counted
     if status is Status.STRUCTURAL:
-        return f"n/a, structurally impossible: {applicability.why}{probed}"
+        return f"n/a: construction{note}" + (f"; probed: {counted}" if counted else "")
     if status is Status.DEPLOYMENT:
-        return f"n/a, not this deployment: {cell.not_this_deployment or applicability.why}{probed}"
-    if status is Status.NOT_RUN:
-        return "not run: " + "; ".join(
-            sorted({obs.seen for obs in cell.service if obs.outcome is Outcome.NOT_RUN})
-        )
-    parts = []
-    if _count(cell, Outcome.REJECTED):
-        parts.append(f"rejected {_count(cell, Outcome.REJECTED)}/{total} ({_codes(cell, Outcome.REJECTED)})")
-    if _count(cell, Outcome.REFUSED):
-        parts.append(f"refused at start-up {_count(cell, Outcome.REFUSED)}/{total}")
-    if _count(cell, Outcome.HELD):
-        parts.append(f"held {_count(cell, Outcome.HELD)}/{total}")
-    if _count(cell, Outcome.NOT_RUN):
-        parts.append(f"not run {_count(cell, Outcome.NOT_RUN)}/{total}")
-    if applicability.expect is Expect.HOLD and applicability.why:
-        parts.append(applicability.why)
+        return f"n/a{note}" + (f"; probed: {counted}" if counted else "")
     if status is Status.POLICY:
-        seen = "; ".join(obs.seen for obs in cell.service if obs.outcome is Outcome.POLICY)
-        parts.insert(0, f"policy: {applicability.why}" + (f" (seen: {seen})" if seen else ""))
-    return "; ".join(parts)
+        return f"policy{note}" + (f"; {counted}" if counted else "")
+    return f"{counted}{note}"
 
 
-def library_text(cell: Cell) -> str:
-    """The bare-library cell: how many variants the ordinary call accepted."""
+def library_text(cell: Cell, notes: Notes, *, first: bool) -> str:
+    """The bare-library cell: how many variants the ordinary call accepted, where a library decides."""
+    if not cell.attack.library_decides:
+        return f"service row{notes.ref(SERVICE_ROW_NOTE)}" if first else ""
     if not cell.library:
         return "—"
     accepted = sum(1 for obs in cell.library if obs.verdict is Verdict.ACCEPTS)
-    text = (
-        f"**accepts {accepted}/{len(cell.library)}**"
-        if accepted
-        else f"rejects {len(cell.library)}/{len(cell.library)}"
-    )
+    total = len(cell.library)
+    text = f"**accepts {accepted}/{total}**" if accepted else f"rejects {total}/{total}"
     if any(not obs.matches_record for obs in cell.library):
-        text += " (differs from the catalog's record)"
+        text += notes.ref(RECORD_NOTE)
     return text
 
 
@@ -196,7 +267,7 @@ READING_GUIDE: Final = """\
 **What PASETO removes by design.** A PASETO token names its version and purpose in its first two
 segments, and a key is bound to one (version, purpose): there is no `alg` header to set to `none` or to
 HS256, no `jwk`/`x5c`/`jku`/`crit` header to smuggle a key or an extension in, no ECDSA signature encoding
-to vary, no JWE path to decompress. Those rows are "structurally impossible" in the PASETO columns. The
+to vary, no JWE path to decompress. Those rows read "n/a: construction" in the PASETO columns. The
 implicit assertion binds the token's kind into the MAC or signature without sending it, so a refresh token
 presented as an access token fails authentication itself. v4.local also hides the claims.
 
@@ -222,7 +293,8 @@ key-management rows apply to both families.
 at once but an access token lives until its `exp` (keep `TOKENBENCH_ACCESS_TTL` short). Replay: a bearer
 token is usable by whoever holds it until it expires; only refresh tokens are single-use, and only because
 the session store remembers their `jti`. Leaked keys: whoever holds the signing key (or the v4.local /
-HS256 secret) mints any token the suite forges with it here; rotate with `tokenbench keys rotate` and keep
+HS256 secret) mints any token the suite forges with it here; rotate with `.venv/bin/tokenbench keys rotate`
+and keep
 key files readable by the service alone.
 """
 
@@ -235,9 +307,135 @@ def _attack_label(attack: Attack) -> str:
     return f"`{attack.id}` {_escape(attack.title)}"
 
 
-def render_markdown(report: Report, *, command: str) -> str:
-    """The failure-mode matrix page."""
+def _ids(attacks: Iterable[Attack]) -> str:
+    return ", ".join(f"`{attack.id}`" for attack in attacks)
+
+
+def _names(names: Iterable[FormatName]) -> str:
+    return ", ".join(name.value for name in names)
+
+
+def _numbers(values: Sequence[int]) -> str:
+    """``19 and 16``, ``14, 11 and 13``."""
+    texts = [str(v) for v in values]
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+
+
+def _compare(ours: Sequence[int], theirs: Sequence[int]) -> str:
+    """``more rows through than``, ``fewer ...`` or ``about as many ... as``: each of ours against theirs."""
+    if min(ours) > max(theirs):
+        return "more rows through than"
+    if max(ours) < min(theirs):
+        return "fewer rows through than"
+    return "about as many rows through as"
+
+
+def _guard_cell(counts: Mapping[Guard, int]) -> str:
+    return " · ".join(f"{counts[guard]} {GUARD_LABEL[guard]}" for guard in Guard if counts[guard]) or "—"
+
+
+def render_verdict(report: Report) -> list[str]:
+    """The verdict section: per family, what stops each attack without tokenbench; the finding in words."""
     names = report.formats
+    decided = [a for a in report.attacks if a.library_decides]
+    lines = [
+        "## Verdict",
+        "",
+        f"Who stops each of the {len(report.attacks)} rows when tokenbench is not there, per format, counted "
+        "from this run:",
+        "",
+        f"* **construction**: {Guard.FORMAT}: the format has no such header, mode or field;",
+        f"* **library**: {Guard.LIBRARY}: the bare library's ordinary call (below) refuses every variant, "
+        "because the library checks it (pyjwt's algorithm allow-list, pyseto's header match);",
+        f"* **service only**: {Guard.SERVICE}: the ordinary call lets at least one variant through, and "
+        "tokenbench's own checks refuse it: an application using the library directly must add them;",
+        f"* **service row**: {Guard.SERVICE_ROW}: the token is genuine; the session store, the transport "
+        "or the account layer decides, in every format alike;",
+        "* **n/a** and **policy**: not this deployment of the format, or a design rule (see the row).",
+        "",
+        "| family | " + " | ".join(name.value for name in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for section in Section:
+        attacks = [a for a in report.attacks if a.section is section]
+        if attacks:
+            counts = guards(report, attacks)
+            lines.append(
+                f"| {section.value} ({len(attacks)}) | "
+                + " | ".join(_guard_cell(counts[n]) for n in names)
+                + " |"
+            )
+    totals = guards(report, report.attacks)
+    lines.append(
+        f"| all rows ({len(report.attacks)}) | " + " | ".join(_guard_cell(totals[n]) for n in names) + " |"
+    )
+    lines += ["", *_findings(report, decided), ""]
+    return lines
+
+
+def _findings(report: Report, decided: Sequence[Attack]) -> list[str]:
+    names = report.formats
+    jwt = [n for n in names if n.value.startswith("jwt-")]
+    paseto = [n for n in names if n.value.startswith("paseto-")]
+    through = {n: library_accepting(report, n) for n in names}
+
+    def count(guard: Guard, name: FormatName, attacks: Iterable[Attack]) -> int:
+        return sum(1 for a in attacks if cell_guard(report.cell(a, name)) is guard)
+
+    lines = [
+        f"**The bare libraries let through** at least one variant of {_numbers([through[n] for n in names])} "
+        f"of the {len(decided)} rows a library decides ({_names(names)}).",
+    ]
+    failed = [n.value for n in names if count(Guard.FAILED, n, report.attacks)]
+    if failed:
+        lines += [
+            "",
+            f"**Attacks got through tokenbench** in {', '.join(failed)}: see the rows marked ACCEPTED.",
+        ]
+    if jwt and paseto:
+        built_in = [a for a in report.attacks if any(count(Guard.FORMAT, n, [a]) for n in paseto)]
+        families = " and ".join(s.value for s in Section if any(a.section is s for a in built_in))
+        pyseto_through = [through[n] for n in paseto]
+        pyjwt_through = [through[n] for n in jwt]
+        prevented = _numbers([count(Guard.FORMAT, n, built_in) for n in paseto])
+        jwt_library = _numbers([count(Guard.LIBRARY, n, built_in) for n in jwt])
+        jwt_service = _numbers([count(Guard.SERVICE, n, built_in) for n in jwt])
+        lines += [
+            "",
+            f"**PASETO prevents by construction** {prevented} rows ({_names(paseto)}), all in {families}: "
+            f"{_ids(built_in)}. In the same rows the JWT formats rely on a careful library in {jwt_library} "
+            f"rows and on the service alone in {jwt_service} ({_names(jwt)}).",
+            "",
+            '**So "PASETO is safer by construction" holds for those rows only.** Over every row a library '
+            f"decides, the bare PASETO libraries let {_compare(pyseto_through, pyjwt_through)} pyjwt: "
+            f"{_numbers(pyseto_through)} against {_numbers(pyjwt_through)}. What pyseto leaves "
+            "open (claims, key lengths, non-canonical base64, key lists) the service has to close, as it "
+            "closes pyjwt's gaps.",
+        ]
+    lines += [
+        "",
+        "**Which format needs which care** (rows where the bare library lets a variant through):",
+        "",
+    ]
+    for name in names:
+        open_rows = [a for a in decided if cell_guard(report.cell(a, name)) is Guard.SERVICE]
+        by_family = [
+            f"{section.value}: {_ids(a for a in open_rows if a.section is section)}"
+            for section in Section
+            if any(a.section is section for a in open_rows)
+        ]
+        lines.append(
+            f"* **{name.value}**: the service for {len(open_rows)} rows"
+            + (f" ({'; '.join(by_family)})" if by_family else "")
+            + f"; a careful library for {count(Guard.LIBRARY, name, decided)} more."
+        )
+    return lines
+
+
+def render_markdown(report: Report, *, command: str) -> str:
+    """The failure-mode matrix page: verdict, reading guide, summary, the matrix, variants, notes."""
+    names = report.formats
+    notes = Notes()
     lines = [
         "# Failure-mode matrix",
         "",
@@ -246,16 +444,20 @@ def render_markdown(report: Report, *, command: str) -> str:
         "",
         f"Every row of the attack catalog ({sum(not a.extra for a in report.attacks)} rows, ids as in "
         f"`tests/attacks/CATALOG.md`) and {sum(a.extra for a in report.attacks)} rows for design "
-        "principles (`docs/design.md`) the catalog does not spell out, run against the service in each "
-        f"format ({report.target}), next to the same tokens given to the bare library's ordinary call.",
-        "",
-        "A **tokenbench** cell says `rejected k/n` with the status and `code` the service answered, "
-        "`refused at start-up` (the start-up messages are listed per row below), `held` for a scenario or "
-        "property that holds, `policy` where the outcome is a design decision, `n/a` with why (structurally "
-        "impossible in the format, or not this deployment), or **ACCEPTED**. A **bare library** cell says "
-        "how many of the row's variants the library's ordinary call accepted:",
+        "principles ([design.md](design.md)) the catalog does not spell out, run against the service in each "
+        f"format ({report.target}), next to the same tokens given to the bare library's ordinary call:",
         "",
         *[f"* {name.value}: `{ORDINARY_CALL[name]}`" for name in names],
+        "",
+        *render_verdict(report),
+        READING_GUIDE.rstrip(),
+        "",
+        "**The cells.** A **tokenbench** cell counts the row's variants: `rejected k/n` (refused with the "
+        "expected status and `code`), `refused at start-up k/n`, `held k/n` (a scenario or property that "
+        "holds), `policy` (a design decision), `n/a` (not this deployment) or `n/a: construction` (the "
+        "format has no such thing; `probed:` counts what was sent anyway), or **ACCEPTED**. A **bare "
+        "library** cell says how many variants the ordinary call accepted. The reasons are footnotes; each "
+        "variant's status, `code` and start-up message are under [Variants](#variants).",
         "",
         "## Summary",
         "",
@@ -269,7 +471,7 @@ def render_markdown(report: Report, *, command: str) -> str:
             lines.append(f"| {label} | " + " | ".join(str(counts[name][status]) for name in names) + " |")
     lines.append("| rows | " + " | ".join(str(len(report.attacks)) for _ in names) + " |")
     lines.append(
-        "| bare library accepted at least one variant | "
+        "| bare library accepted at least one variant (rows a library decides) | "
         + " | ".join(str(library_accepting(report, name)) for name in names)
         + " |"
     )
@@ -290,9 +492,9 @@ def render_markdown(report: Report, *, command: str) -> str:
             cells = [report.cell(attack, n) for n in names]
             lines.append(
                 f"| {_attack_label(attack)} | "
-                + " | ".join(_escape(service_text(c)) for c in cells)
+                + " | ".join(_escape(service_text(c, notes)) for c in cells)
                 + " | "
-                + " | ".join(_escape(library_text(c)) for c in cells)
+                + " | ".join(library_text(c, notes, first=i == 0) for i, c in enumerate(cells))
                 + " |"
             )
     if report.migration is not None:
@@ -300,7 +502,7 @@ def render_markdown(report: Report, *, command: str) -> str:
     lines += ["", "## Variants", "", "What each row sent, and what came back, format by format.", ""]
     for attack in report.attacks:
         lines += _details(report, attack)
-    lines += ["", READING_GUIDE.rstrip(), ""]
+    lines += ["", *notes.lines(), ""]
     return "\n".join(lines)
 
 
@@ -360,6 +562,7 @@ def render_json(report: Report) -> str:
             "expected": applicability.expect.value,
             "why": cell.not_this_deployment or applicability.why,
             "status": cell_status(cell).value,
+            "guard": cell_guard(cell).value,
             "service": [
                 {"variant": o.variant, "outcome": o.outcome.value, "seen": o.seen, "expected": o.expected}
                 for o in cell.service
@@ -386,6 +589,7 @@ def render_json(report: Report) -> str:
                 "title": attack.title,
                 "section": attack.section.value,
                 "extra": attack.extra,
+                "library_decides": attack.library_decides,
                 "formats": {n.value: cell_json(report.cell(attack, n)) for n in report.formats},
             }
             for attack in report.attacks

@@ -32,10 +32,11 @@ from typing import Final
 
 from litestar.testing import TestClient
 
-from formats import FORMATS, Claims, FormatName, Kind, ephemeral
+from formats import Claims, FormatName, Kind, ephemeral
 from formats.keys import generate_key_file, list_key_files
-from formats.migration import public_key_text, token_label
+from formats.migration import public_key_text
 from service.app import create_app
+from service.attacks.contract import LABEL, label_of
 from service.attacks.inprocess import BASE_URL, USERNAME, MovableClock, _create_user, deployment_environ
 from service.attacks.model import (
     MALFORMED,
@@ -87,7 +88,7 @@ class MigrationAttack:
 
 def relabel(token: str, source: FormatName, target: FormatName) -> str:
     """``token`` (of ``source``) wearing ``target``'s label; everything after the label is kept."""
-    source_label, target_label = FORMATS[source].token_label, FORMATS[target].token_label
+    source_label, target_label = LABEL[source], LABEL[target]
     header = {"kid": "", "typ": "at+jwt"}
     if source_label.startswith("v"):  # PASETO: the label is the header
         body = token.removeprefix(source_label)
@@ -102,7 +103,7 @@ def relabel(token: str, source: FormatName, target: FormatName) -> str:
 
 
 def _is_paseto(name: FormatName) -> bool:
-    return FORMATS[name].token_label.startswith("v")
+    return LABEL[name].startswith("v")
 
 
 def old_refresh_as_access(window: Window) -> Iterator[Observation]:
@@ -133,7 +134,7 @@ def relabelled(window: Window) -> Iterator[Observation]:
     jws_as_paseto = not _is_paseto(window.old) and _is_paseto(window.new)
     code = MALFORMED if jws_as_paseto else UNKNOWN_KEY
     session = window.sessions[0]
-    label = FORMATS[window.new].token_label
+    label = LABEL[window.new]
     yield window.target.attack(
         Probe(
             f"{window.old.value} access token labelled {label}",
@@ -156,11 +157,11 @@ def old_refresh_replay(window: Window) -> Iterator[Observation]:
     target, old = window.target, window.sessions[1].refresh
     rotated = target.refresh(old)
     moved = rotated.status == 200 and rotated.refresh_token is not None
-    new_label = FORMATS[window.new].token_label
-    seen = f"{rotated.status}, successor labelled {token_label(rotated.refresh_token or '')}"
+    new_label = LABEL[window.new]
+    seen = f"{rotated.status}, successor labelled {label_of(rotated.refresh_token or '')}"
     yield Observation(
         f"rotate a {window.old.value} refresh token",
-        Outcome.HELD if moved and token_label(rotated.refresh_token or "") == new_label else Outcome.ERROR,
+        Outcome.HELD if moved and label_of(rotated.refresh_token or "") == new_label else Outcome.ERROR,
         seen,
         f"200, successor labelled {new_label}",
     )

@@ -21,16 +21,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol
 
-from formats import (
-    FormatName,
-    TokenBadSignature,
-    TokenClaimsInvalid,
-    TokenExpired,
-    TokenMalformed,
-    TokenNotYetValid,
-    TokenRevoked,
-    TokenUnknownKey,
-    TokenWrongKind,
+from formats import FormatName
+from service.attacks.contract import (
+    BAD_SIGNATURE,
+    CLAIMS_INVALID,
+    EXPIRED,
+    MALFORMED,
+    NOT_YET_VALID,
+    REVOKED,
+    UNKNOWN_KEY,
+    WRONG_KIND,
 )
 
 if TYPE_CHECKING:
@@ -139,14 +139,7 @@ STARTUP: Final = Applicability(Expect.STARTUP)
 REJECT_AND_STARTUP: Final = Applicability(Expect.REJECT_AND_STARTUP)
 HOLD: Final = Applicability(Expect.HOLD)
 
-MALFORMED: Final = TokenMalformed.code
-BAD_SIGNATURE: Final = TokenBadSignature.code
-EXPIRED: Final = TokenExpired.code
-NOT_YET_VALID: Final = TokenNotYetValid.code
-WRONG_KIND: Final = TokenWrongKind.code
-UNKNOWN_KEY: Final = TokenUnknownKey.code
-CLAIMS_INVALID: Final = TokenClaimsInvalid.code
-REVOKED: Final = TokenRevoked.code
+# The failure codes (MALFORMED, ...) are spelled in service.attacks.contract, not imported from formats.
 
 
 def structural(why: str) -> Applicability:
@@ -451,6 +444,9 @@ class Attack:
     library_check: LibraryCheck | None = None
     library_note: str = ""
     extra: bool = False
+    library_decides: bool = True
+    """False for a service row: the token is genuine, and the session store, the transport or the account
+    layer decides (refresh replay, logout, throttling). The matrix shows no bare-library verdict for it."""
 
     def __post_init__(self) -> None:
         missing = set(FormatName) - set(self.applies)

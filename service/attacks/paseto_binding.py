@@ -14,9 +14,9 @@ from typing import Final
 import pyseto
 
 from formats import FormatName, Kind, forge
-from formats._paseto_common import IMPLICIT_ASSERTION
 from service.attacks import attacker
 from service.attacks.context import Context
+from service.attacks.contract import IMPLICIT_ASSERTION
 from service.attacks.key_management import paserk_file
 from service.attacks.model import (
     BAD_SIGNATURE,

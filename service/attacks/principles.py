@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from formats import Kind, forge
 from service.attacks import attacker
-from service.attacks.claims import rotated_token_still_verifies
+from service.attacks.claim_lifecycle import rotated_token_still_verifies
 from service.attacks.context import Context, read_claims
 from service.attacks.model import (
     BAD_SIGNATURE,
@@ -351,6 +351,7 @@ ATTACKS: Final = (
         probes=wrong_place,
         library_note="Transport, not token: no library call is involved.",
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "CREDENTIAL-AMBIGUITY",
@@ -360,6 +361,7 @@ ATTACKS: Final = (
         probes=ambiguous_credentials,
         library_note="Transport, not token: no library call is involved.",
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "COOKIE-TOSSING-LOGOUT",
@@ -369,6 +371,7 @@ ATTACKS: Final = (
         scenario=cookie_tossing_logout,
         library_note="Transport, not token: no library call is involved.",
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "LIFECYCLE-SESSION-MAX-AGE",
@@ -378,6 +381,7 @@ ATTACKS: Final = (
         scenario=session_max_age,
         library_check=rotated_token_still_verifies,
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "KEY-FOREIGN-SIGNER",
@@ -395,6 +399,7 @@ ATTACKS: Final = (
         scenario=respelled_replay,
         library_check=rotated_token_still_verifies,
         extra=True,
+        library_decides=False,
     ),
     Attack(
         "LIFECYCLE-LOGOUT-REFRESH",
@@ -404,5 +409,6 @@ ATTACKS: Final = (
         scenario=logout_refresh,
         library_check=rotated_token_still_verifies,
         extra=True,
+        library_decides=False,
     ),
 )

@@ -229,6 +229,11 @@ def run_format(
         if attack.startup is None:
             continue
         cases = list(attack.startup(name))
+        misplaced = [case.variant for case in cases if case.format is not name]
+        if misplaced:
+            raise HarnessError(
+                f"{attack.id}: start-up cases of another format in the {name} column: {misplaced}"
+            )
         if startup:
             drafts[attack.id].service.extend(start_case(case) for case in cases)
         elif cases:

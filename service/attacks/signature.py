@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from formats import FormatName, forge
-from formats._jwt_common import thumbprint_of
 from service.attacks import attacker
 from service.attacks.context import DROP, Context
+from service.attacks.contract import jwk_thumbprint
 from service.attacks.model import (
     BAD_SIGNATURE,
     EDDSA,
@@ -30,7 +30,9 @@ from service.attacks.model import (
     REJECT,
     REJECT_AND_STARTUP,
     UNKNOWN_KEY,
+    Applicability,
     Attack,
+    Expect,
     Observation,
     Outcome,
     Probe,
@@ -55,6 +57,12 @@ NO_HEADER_PARAMETERS: Final = structural(
     "PASETO has no header parameters (jwk, x5c, jku, crit): only v4.<purpose>."
 )
 ASYMMETRIC_JWT: Final = (ES256, EDDSA)
+KEYCONF_STARTUP: Final = (
+    "the public-key variant: a jwt-hs256 service configured with an ES256 or EdDSA public key as its secret"
+)
+KEYCONF_PROBES: Final = (
+    "HS256 tokens MACed with the published key; the start-up variant is the HS256 column's"
+)
 """The JWT formats that publish a public key (a JWKS) and verify signatures with it."""
 
 
@@ -175,7 +183,7 @@ def key_confusion(ctx: Context) -> Iterator[Probe]:
 
 def _hs256_jwk(secret: bytes) -> str:
     jwk = {"kty": "oct", "k": forge.b64u(secret)}
-    return json.dumps({**jwk, "alg": "HS256", "kid": thumbprint_of(jwk)})
+    return json.dumps({**jwk, "alg": "HS256", "kid": jwk_thumbprint(jwk)})
 
 
 def _hmac_key_check(secret: bytes) -> object:
@@ -186,41 +194,42 @@ def _hmac_key_check(secret: bytes) -> object:
     return jwt.decode(token, secret, algorithms=["HS256"])
 
 
+def _confusable_public_keys() -> Iterator[tuple[str, dict[str, bytes], dict[str, Verdict], dict[str, str]]]:
+    """Each published key type, its public key's spellings, what pyjwt does with each, and files beside it."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    spellings = attacker.public_key_spellings(
+        private.public_key(), attacker.ec_jwk_public(private.public_key(), kid="es256-public")
+    )
+    yield ES256.value, spellings, {"raw 65-byte point": ACCEPTS}, {}
+    secret_key = attacker.ed25519_keypair()[0]
+    public = Ed25519PrivateKey.from_private_bytes(secret_key[:32]).public_key()
+    jwk = attacker.okp_jwk(secret_key, kid="eddsa-key", private=False)
+    beside = {
+        "jwt-eddsa/eddsa-key.jwk": attacker.key_file(attacker.okp_jwk(secret_key, kid="", private=True))
+    }
+    yield EDDSA.value, attacker.public_key_spellings(public, jwk), {"raw 32-byte public key": ACCEPTS}, beside
+
+
 def key_confusion_startup(name: FormatName) -> Iterator[StartupCase]:
     """The ES256 or EdDSA public key configured as the HS256 secret (a format flag flipped without new keys).
 
-    The rows are credited to the public-key format whose key is misused, although the service that must
-    refuse is a jwt-hs256 one. The Ed25519 key's key file stays in the key directory (as it does when only
-    the format flag changes): its raw 32 public bytes look as random as a secret, so only comparing with
-    the keys beside it can tell.
+    The service that must refuse is a jwt-hs256 one, so the cases are the HS256 column's (a start-up case
+    counts in the column of the service it starts). The Ed25519 key's key file stays in the key directory
+    (as it does when only the format flag changes): its raw 32 public bytes look as random as a secret, so
+    only comparing with the keys beside it can tell.
     """
-    if name is ES256:
-        private = ec.generate_private_key(ec.SECP256R1())
-        spellings = attacker.public_key_spellings(
-            private.public_key(), attacker.ec_jwk_public(private.public_key(), kid="es256-public")
-        )
-        recorded = {"raw 65-byte point": ACCEPTS}
-        beside: dict[str, str] = {}
-    elif name is EDDSA:
-        secret_key = attacker.ed25519_keypair()[0]
-        public = Ed25519PrivateKey.from_private_bytes(secret_key[:32]).public_key()
-        jwk = attacker.okp_jwk(secret_key, kid="eddsa-key", private=False)
-        spellings = attacker.public_key_spellings(public, jwk)
-        recorded = {"raw 32-byte public key": ACCEPTS}
-        beside = {
-            "jwt-eddsa/eddsa-key.jwk": attacker.key_file(attacker.okp_jwk(secret_key, kid="", private=True))
-        }
-    else:
+    if name is not HS256:
         return
-    label = "ES256" if name is ES256 else "EdDSA"
-    for spelling, secret in spellings.items():
-        yield StartupCase(
-            f"jwt-hs256 service, secret = the {label} public key ({spelling})",
-            HS256,
-            files={**beside, f"jwt-hs256/{name.value}-public.jwk": _hs256_jwk(secret)},
-            library=partial(_hmac_key_check, secret),
-            library_expect=recorded.get(spelling, REJECTS),
-        )
+    for source, spellings, recorded, beside in _confusable_public_keys():
+        label = "ES256" if source == ES256.value else "EdDSA"
+        for spelling, secret in spellings.items():
+            yield StartupCase(
+                f"secret = the {label} public key ({spelling})",
+                HS256,
+                files={**beside, f"jwt-hs256/{source}-public.jwk": _hs256_jwk(secret)},
+                library=partial(_hmac_key_check, secret),
+                library_expect=recorded.get(spelling, REJECTS),
+            )
 
 
 # --- JWT-ALG-NOT-ALLOWED -----------------------------------------------------------------------------
@@ -592,9 +601,9 @@ ATTACKS: Final = (
         "Algorithm/key confusion: HS256 MAC keyed with the service's ES256 or EdDSA public key",
         Section.SIGNATURE,
         row(
-            deployment("the HS256 service publishes no public key to confuse"),
-            REJECT_AND_STARTUP,
-            REJECT_AND_STARTUP,
+            Applicability(Expect.STARTUP, KEYCONF_STARTUP),
+            Applicability(Expect.REJECT, KEYCONF_PROBES),
+            Applicability(Expect.REJECT, KEYCONF_PROBES),
             NO_ALG_HEADER,
             NO_ALG_HEADER,
         ),

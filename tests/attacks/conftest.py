@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from formats import FormatName
-from service.attacks.cli import run_in_process
 from service.attacks.matrix import Report
+from service.attacks.suite import run_in_process
 
 
 @pytest.fixture(scope="session")

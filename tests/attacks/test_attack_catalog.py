@@ -31,6 +31,19 @@ DEVIATIONS = {
         Expect.STARTUP,
         "one Ed25519 key can be both the jwt-eddsa and the v4.public key (the catalog predates jwt-eddsa)",
     ),
+    ("JWT-KEYCONF-ES-HS", FormatName.JWT_HS256): (
+        Expect.NOT_THIS_DEPLOYMENT,
+        Expect.STARTUP,
+        "the start-up variant starts a jwt-hs256 service (a public key as its secret): its column is HS256's",
+    ),
+    **{
+        ("JWT-KEYCONF-ES-HS", name): (
+            Expect.REJECT_AND_STARTUP,
+            Expect.REJECT,
+            "the start-up variant is the HS256 column's: the service that must refuse is a jwt-hs256 one",
+        )
+        for name in (FormatName.JWT_ES256, FormatName.JWT_EDDSA)
+    },
     **{
         ("REFRESH-CONCURRENT-RACE", name): (
             Expect.REJECT,
@@ -132,3 +145,15 @@ def test_every_attack_has_a_way_to_run_and_a_reason_where_it_does_not_apply(atta
     for name, applicability in attack.applies.items():
         if not applicability.applies:
             assert applicability.why, f"{attack.id}/{name} is {applicability.expect} without a reason"
+
+
+@pytest.mark.parametrize("attack", [a for a in ATTACKS if a.startup], ids=lambda a: a.id)
+def test_every_start_up_case_is_credited_to_the_format_whose_service_it_starts(attack: Attack) -> None:
+    assert attack.startup is not None
+    misplaced = [
+        (name.value, case.variant, case.format.value)
+        for name in FormatName
+        for case in attack.startup(name)
+        if case.format is not name
+    ]
+    assert misplaced == []

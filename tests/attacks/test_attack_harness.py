@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from formats import FormatName, Kind
-from service.attacks.cli import run_in_process
 from service.attacks.context import Context
 from service.attacks.key_management import _encodes_with_nonce, hs256_key_file
 from service.attacks.matrix import Status, cell_status, failures
@@ -30,6 +29,7 @@ from service.attacks.model import (
 )
 from service.attacks.runner import JkuListener
 from service.attacks.startup import KEYS_DIR_TOKEN, start_case
+from service.attacks.suite import run_in_process
 from service.attacks.target import judge_reply
 
 ROOT = Path(__file__).resolve().parents[2]

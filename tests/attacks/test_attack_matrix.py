@@ -104,3 +104,16 @@ def test_bare_library_lets_through_what_tokenbench_refuses(attack_report: Report
         assert {"CLAIM-EXP-MISSING", "TOKEN-TYPE-CONFUSION", "PARSE-DUPLICATE-JSON-KEYS"} <= set(
             holds_where_library_fails
         ), name
+
+
+def test_a_start_up_refusal_counts_in_the_column_of_the_service_that_refused(attack_report: Report) -> None:
+    # The key-confusion start-up cases start a jwt-hs256 service; they were counted in ES256 and EdDSA.
+    keyconf = BY_ID["JWT-KEYCONF-ES-HS"]
+    refused = {
+        name: [
+            obs.variant for obs in attack_report.cell(keyconf, name).service if obs.outcome is Outcome.REFUSED
+        ]
+        for name in FormatName
+    }
+    assert len(refused[FormatName.JWT_HS256]) >= 10
+    assert refused[FormatName.JWT_ES256] == refused[FormatName.JWT_EDDSA] == []

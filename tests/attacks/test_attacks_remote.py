@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from formats import FormatName
-from service.attacks.cli import run_remote
 from service.attacks.matrix import Status, cell_status, failures
 from service.attacks.model import Outcome
+from service.attacks.suite import run_remote
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -414,6 +414,7 @@ ATTACKS: Final = (
         every(REJECT),
         scenario=replay_after_rotation,
         library_check=rotated_token_still_verifies,
+        library_decides=False,
     ),
     Attack(
         "REFRESH-CONCURRENT-RACE",
@@ -428,6 +429,7 @@ ATTACKS: Final = (
         ),
         scenario=concurrent_refresh,
         library_note="Not a library matter: the session store decides (one compare-and-set).",
+        library_decides=False,
     ),
     Attack(
         "LIFECYCLE-REVOKED-ACCESS",
@@ -436,5 +438,6 @@ ATTACKS: Final = (
         dict.fromkeys(ALL_FORMATS, STATELESS),
         scenario=revoked_access,
         library_check=revoked_access_library,
+        library_decides=False,
     ),
 )
