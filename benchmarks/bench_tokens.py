@@ -1,11 +1,13 @@
 """Token level: issue and verify per format and kind, rejections, and each format's floor and peers.
 
 Groups (one table per group in the report): ``verify-access:<format>`` holds the floor, tokenbench and
-every peer verifying the same access token, side by side in one run; ``tokenbench:<format>`` holds issue
-(access, refresh), verify of a refresh token and the two rejections (a bad signature, and garbage);
-``window:<format>`` holds the verify of an issued-format access token with no accepted format and with
-every other format accepted (``TOKENBENCH_ACCEPT_FORMATS``, :class:`formats.migration.Migration`), back
-to back.
+every peer verifying the same access token, side by side in one run (and, for the Ed25519 formats, the
+floor's steps through cryptography's slower binding, ``floor-cryptography``); ``control:<name>`` holds the
+control rows (RS256 with pyjwt, JWE ``dir`` + ``A256GCM`` with joserfc, :mod:`benchmarks.controls`) beside
+their floors; ``tokenbench:<format>`` holds issue (access, refresh), verify of a refresh token and the
+three rejections (a bad signature, a token of the wrong kind, and garbage);
+:func:`window_of` and :func:`rejected_token` serve the interleaved A/B comparisons
+(:mod:`benchmarks.interleaved`), which judge the migration window and the rejections.
 
 Every body asserts what it got, so ``pytest --benchmark-disable`` (the normal suite) runs each one once
 and a broken peer or a floor that stopped verifying fails the suite instead of being timed.
@@ -16,15 +18,16 @@ the test names.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
-from benchmarks.floor import floor_for
+from benchmarks.controls import CONTROLS, LIBRARY, Control, build_control
+from benchmarks.floor import SLOWER_BINDINGS, floor_for, slower_binding_for
 from benchmarks.peers import PEER_NAMES, peers_for
 from benchmarks.subjects import Subject, access_claims, build_subject, refresh_claims
 from formats import Claims, FormatName, Kind, TokenError, ephemeral
-from formats.migration import Migration, Verifier
+from formats.migration import Migration
 
 FORMAT_IDS = [f.value for f in FormatName]
 
@@ -48,7 +51,16 @@ def _label(
     benchmark.extra_info.update(format=name.value, op=op, impl=impl, kind=kind, case=case)
 
 
-VERIFIERS = [(f, impl) for f in FormatName for impl in ("floor", "tokenbench", *PEER_NAMES[f])]
+VERIFIERS = [
+    (f, impl)
+    for f in FormatName
+    for impl in (
+        "floor",
+        "tokenbench",
+        *PEER_NAMES[f],
+        *([SLOWER_BINDINGS[f]] if f in SLOWER_BINDINGS else []),
+    )
+]
 """Format-major, so each format's floor, tokenbench and peers run back to back (their ratios see the same
 machine state)."""
 
@@ -60,12 +72,32 @@ def test_floor_tokenbench_and_peers_verify_the_same_access_token(
     subject = subject_of(name)
     _label(benchmark, "verify-access", name, "verify", impl)
     if impl == "floor":
-        assert benchmark(floor_for(subject), subject.access)["sub"] == subject.claims.sub
+        assert benchmark(floor_for(subject), subject.access).sub == subject.claims.sub
+    elif impl == SLOWER_BINDINGS.get(name):
+        assert benchmark(slower_binding_for(subject), subject.access).sub == subject.claims.sub
     elif impl == "tokenbench":
         assert benchmark(subject.fmt.verify, subject.access, kind=Kind.ACCESS) == subject.claims
     else:
         (peer,) = (p for p in peers_for(subject) if p.name == impl)
         assert peer.subject_of(benchmark(peer.verify, peer.token)) == subject.claims.sub
+
+
+CONTROL_CASES = [(name, impl) for name in CONTROLS for impl in ("floor", LIBRARY[name])]
+
+
+@functools.cache
+def control_of(name: str) -> Control:
+    return build_control(name)
+
+
+@pytest.mark.parametrize(("name", "impl"), CONTROL_CASES, ids=[f"{n}-{i}" for n, i in CONTROL_CASES])
+def test_control_verifies_beside_its_floor(benchmark: Any, name: str, impl: str) -> None:
+    control = control_of(name)
+    benchmark.group = f"control:{name}"
+    benchmark.extra_info.update(format=name, op="verify", impl=impl, kind="access", case="ok")
+    verify = control.floor if impl == "floor" else control.verify
+    result = benchmark(verify, control.token)
+    assert (result.sub if impl == "floor" else result["sub"]) == control.sub
 
 
 @pytest.mark.parametrize("name", list(FormatName), ids=FORMAT_IDS)
@@ -86,15 +118,28 @@ def test_tokenbench_issues_token(benchmark: Any, name: FormatName, kind: Kind) -
     assert subject.fmt.verify(token, kind=kind) == claims
 
 
-@pytest.mark.parametrize(
-    ("case", "code"),
-    [("bad-signature", "token_bad_signature"), ("garbage", "token_malformed")],
-    ids=["bad-signature", "garbage"],
-)
+REJECT_CASES: Final = {
+    "bad-signature": "token_bad_signature",
+    "wrong-kind": "token_wrong_kind",
+    "garbage": "token_malformed",
+}
+"""What each rejection case presents as an access token, by the code it must be refused with."""
+
+
+def rejected_token(subject: Subject, case: str) -> str:
+    """The token a rejection case presents as an access token (wrong kind: a valid refresh token)."""
+    return {
+        "bad-signature": subject.bad_signature,
+        "wrong-kind": subject.refresh,
+        "garbage": subject.garbage,
+    }[case]
+
+
+@pytest.mark.parametrize(("case", "code"), list(REJECT_CASES.items()), ids=list(REJECT_CASES))
 @pytest.mark.parametrize("name", list(FormatName), ids=FORMAT_IDS)
 def test_tokenbench_rejects_invalid_token(benchmark: Any, name: FormatName, case: str, code: str) -> None:
     subject = subject_of(name)
-    token = subject.bad_signature if case == "bad-signature" else subject.garbage
+    token = rejected_token(subject, case)
 
     def reject() -> str:
         try:
@@ -107,10 +152,6 @@ def test_tokenbench_rejects_invalid_token(benchmark: Any, name: FormatName, case
     assert benchmark(reject) == code
 
 
-WINDOW_CASES = [(f, case) for f in FormatName for case in ("issued-only", "accepting")]
-"""Format-major, so each format's two cases run back to back."""
-
-
 @functools.cache
 def window_of(name: FormatName) -> Migration:
     """The issued format of ``name``'s subject with every other format accepted (the most labels)."""
@@ -118,13 +159,3 @@ def window_of(name: FormatName) -> Migration:
     window = Migration(subject.fmt, [ephemeral(other) for other in FormatName if other != name])
     window.verify(subject.access, kind=Kind.ACCESS)  # as in a running service: the header is known
     return window
-
-
-@pytest.mark.parametrize(("name", "case"), WINDOW_CASES, ids=[f"{f.value}-{c}" for f, c in WINDOW_CASES])
-def test_issued_format_verify_with_and_without_accepted_formats(
-    benchmark: Any, name: FormatName, case: str
-) -> None:
-    subject = subject_of(name)
-    verifier: Verifier = subject.fmt if case == "issued-only" else window_of(name)
-    _label(benchmark, "window", name, "window-verify", "tokenbench", case=case)
-    assert benchmark(verifier.verify, subject.access, kind=Kind.ACCESS) == subject.claims

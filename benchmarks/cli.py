@@ -1,4 +1,4 @@
-"""``tokenbench bench [--quick] [--report PATH] [--json PATH]``: run the benchmarks and write the report."""
+"""``tokenbench bench [--quick] [--report PATH] [--json PATH] [--settle SECONDS]``: measure and report."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="auto",
         help="HTTP load generator: wrk if installed (auto), or the built-in Python client",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before measuring, wait up to SECONDS for a busy machine to quiet down (load average, CPU "
+        "steal, other processes); the report says whether it did",
+    )
     # The test suite's run: every step, the shortest windows. Not for reading numbers.
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(run=_bench)
@@ -54,6 +62,7 @@ def _bench(args: argparse.Namespace) -> int:
         *(["--report", str(report)] if report != DEFAULT_REPORT else []),
         *(["--json", str(args.json)] if args.json else []),
         *(["--loadgen", args.loadgen] if args.loadgen != "auto" else []),
+        *(["--settle", f"{args.settle:g}"] if args.settle else []),
     ]
     run_bench(
         plan,
@@ -61,6 +70,7 @@ def _bench(args: argparse.Namespace) -> int:
         json_path=json_path,
         argv=argv,
         tool=None if args.loadgen == "auto" else args.loadgen,
+        settle=args.settle,
     )
     print(f"report: {report}\nraw results: {json_path}")
     return 0

@@ -42,14 +42,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks.servers import HOST, free_port, serve
+from benchmarks.servers import HOST, create_user, serve_service, service_env
 from formats import FormatName
 from formats.keys import generate_key_file
 
 __all__ = ["PLANS", "FloodPlan", "FloodResult", "main", "run_flood"]
 
 USERNAME: Final = "bench"
-READY_PATH: Final = "/health/live"
 TARGET_RATIO: Final = 2.0
 
 
@@ -263,48 +262,22 @@ def _start_junk(spec: JunkSpec) -> subprocess.Popen[str]:
 # --- the run ---------------------------------------------------------------------------------------------
 
 
-def _env(workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBENCH_")}
-    env.update(
-        TOKENBENCH_ENV="development",
-        TOKENBENCH_FORMAT=FormatName.PASETO_V4_PUBLIC.value,
-        TOKENBENCH_KEYS_DIR=str(workdir / "keys"),
-        TOKENBENCH_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'flood.db'}",
-        TOKENBENCH_COOKIE_SECURE="false",
-    )
-    return env
-
-
 def run_flood(plan: FloodPlan, *, log: Path | None = None) -> FloodResult:
     """Start the service, measure both phases, stop it."""
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tokenbench-flood-") as tmp:
         workdir = Path(tmp)
-        env = _env(workdir)
+        # The service's defaults: login limits and the argon2 queue as shipped.
+        env = service_env(
+            workdir, database="flood.db", login_limits=True, format=FormatName.PASETO_V4_PUBLIC.value
+        )
         generate_key_file(workdir / "keys", FormatName.PASETO_V4_PUBLIC)
         password = secrets.token_urlsafe(18)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "users",
-                "create",
-                "--username",
-                USERNAME,
-                "--password-stdin",
-            ],
-            input=password + "\n",
-            text=True,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        argv = [sys.executable, "-m", "service.cli", "serve", "--host", HOST, "--port", str(port)]
+        create_user(env, USERNAME, password)
         body = _login_body(USERNAME, password)
         user_addresses = _addresses(2)
-        with serve(argv, env=env, port=port, log=log or workdir / "serve.log", ready_path=READY_PATH):
+        with serve_service(env, log or workdir / "serve.log") as server:
+            port = server.port
             alone = _phase(
                 port, body, user_addresses, count=plan.alone_samples, interval=plan.sample_interval_s
             )

@@ -26,7 +26,7 @@ from litestar.security.jwt import Token as LitestarToken
 from paseto.keys.asymmetric_key import AsymmetricPublicKey, AsymmetricSecretKey
 from paseto.keys.symmetric_key import SymmetricKey
 
-from benchmarks.floor import floor_for
+from benchmarks.floor import payload_reader_for
 from benchmarks.subjects import AUDIENCE, ISSUER, Subject
 from formats import FormatName
 
@@ -152,7 +152,7 @@ def _paseto_peers(subject: Subject) -> list[Peer]:
         )
 
     # python-paseto issues its own token: same wire claims and footer, no implicit assertion.
-    message = floor_for(subject)(subject.access)
+    message = json.loads(payload_reader_for(subject)(subject.access))
     footer = json.loads(_b64(subject.access.rsplit(".", 1)[1]))
     own_token = paseto.create(issuer_key, message, purpose="local" if local else "public", footer=footer)
 

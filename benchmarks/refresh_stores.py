@@ -17,7 +17,6 @@ import asyncio
 import os
 import secrets
 import socket
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -30,10 +29,10 @@ import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
 from benchmarks import loadgen
+from benchmarks.http_level import USERNAME, log_in, login_request
 from benchmarks.loadgen import HttpRequest, LoadSpec
 from benchmarks.results import STORE_LOAD, HttpRow
-from benchmarks.run import USERNAME, _bench_env, _login, _login_request, _service_argv
-from benchmarks.servers import HOST, free_port, serve
+from benchmarks.servers import HOST, create_user, serve_service, service_env
 from formats import FormatName
 from formats.keys import generate_key_file
 
@@ -79,22 +78,15 @@ def measure(
 ) -> list[HttpRow]:
     """One ``tokenbench serve`` on ``env``'s store; one refresh-chain window per entry of ``chains``."""
     password = secrets.token_urlsafe(18)
-    subprocess.run(
-        [sys.executable, "-m", "service.cli", "users", "create", "--username", USERNAME, "--password-stdin"],
-        input=password + "\n",
-        text=True,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    login = _login_request(password)
-    port = free_port()
+    create_user(env, USERNAME, password)
+    login = login_request(password)
     rows = []
     log = workdir / f"serve-refresh-{store}.log"
-    with serve(_service_argv(fmt, port), env=env, port=port, log=log, ready_path="/health") as server:
+    with serve_service(env, log, fmt=fmt) as server:
+        port = server.port
         for count in chains:
             with ThreadPoolExecutor(8) as pool:
-                cookies = tuple(s.refresh for s in pool.map(lambda _: _login(port, login), range(count)))
+                cookies = tuple(s.refresh for s in pool.map(lambda _: log_in(port, login), range(count)))
             spec = LoadSpec(HOST, port, REFRESH, count, seconds, "refresh-chain", cookies)
             before = server.cpu_seconds()
             result = loadgen.run_load(spec, tool="python")
@@ -133,7 +125,6 @@ def store_rows(
     """Rows for every reachable store, and one line per store skipped (and why)."""
     rows: list[HttpRow] = []
     skipped: list[str] = []
-    base = _bench_env(workdir)
     for store in stores:
         if store.startswith("postgresql") and not reachable(POSTGRES, 5432):
             skipped.append(f"{store}: skipped, {POSTGRES} is unreachable")
@@ -142,11 +133,11 @@ def store_rows(
             skipped.append(f"{store}: skipped, {REDIS} is unreachable")
             continue
         if store == "sqlite":  # a database file of its own: the run's main one already has the user
-            env = {**base, "TOKENBENCH_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'refresh-sqlite.db'}"}
+            env = service_env(workdir, database="refresh-sqlite.db")
             rows += measure(store, env, workdir, fmt, seconds, chains)
             continue
         with postgres_database() as database:
-            env = {**base, "TOKENBENCH_DATABASE_URL": database}
+            env = service_env(workdir, database=database)
             if store.endswith("redis"):
                 env["TOKENBENCH_REDIS_URL"] = REDIS
             rows += measure(store, env, workdir, fmt, seconds, chains)

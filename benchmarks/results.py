@@ -14,6 +14,7 @@ __all__ = [
     "STORE_LOAD",
     "HttpRow",
     "Meta",
+    "RatioRow",
     "Results",
     "SizeRow",
     "TokenRow",
@@ -48,13 +49,22 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
     http_connections: int
     http_window_s: float
     login_clients: int
+    # The machine's noise (absent from runs recorded before it was measured): CPU steal and the CPU of
+    # every process outside the benchmark, in percent of all cores, over a short sample before the run;
+    # ``--settle``: how long the run was allowed to wait for a quiet machine, and whether it got one.
+    steal_before_pct: float | None = None
+    others_before_pct: float | None = None
+    settle_s: float = 0.0
+    settled: bool | None = None  # None: the run did not wait
+    settle_waited_s: float = 0.0
+    ratio_method: str = ""  # how the interleaved A/B comparisons were measured ("" before they existed)
 
 
 class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
     """One pytest-benchmark measurement (times in microseconds)."""
 
     format: str
-    op: str  # issue | verify | reject
+    op: str  # issue | verify | reject | password-verify (format "": the login's argon2id alone)
     impl: str  # floor | tokenbench | a peer name
     kind: str  # access | refresh
     case: str  # ok | bad-signature | garbage
@@ -63,6 +73,20 @@ class TokenRow(msgspec.Struct, frozen=True, kw_only=True):
     mean_us: float
     min_us: float
     rounds: int
+
+
+class RatioRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One interleaved A/B comparison at the token level (``benchmarks.interleaved``): B's time over A's."""
+
+    format: str
+    comparison: str  # window | reject
+    case: str  # "" (window) | bad-signature | wrong-kind
+    median: float  # median of the pairs' ratios B/A
+    q1: float
+    q3: float
+    pairs: int
+    a_us: float  # median over the pairs of A's time per call
+    b_us: float
 
 
 class HttpRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,10 +108,19 @@ class HttpRow(msgspec.Struct, frozen=True, kw_only=True):
     p99_ms: float
     cpu_us: float  # server CPU (user + system, whole process tree) per request
     statuses: dict[str, int] = {}
+    # Per window, in the order measured (empty in runs recorded before they were kept): the spread of a
+    # row is how far its windows disagree. The machine during the windows: the highest 1-minute load
+    # average, and the median steal and CPU of other processes (percent of all cores).
+    rps_windows: tuple[float, ...] = ()
+    cpu_us_windows: tuple[float, ...] = ()
+    p99_ms_windows: tuple[float, ...] = ()
+    load1_max: float | None = None
+    steal_pct: float | None = None
+    others_pct: float | None = None
 
 
 class SizeRow(msgspec.Struct, frozen=True, kw_only=True):
-    """Bytes on the wire of the tokens the service issued at login."""
+    """Bytes on the wire of the tokens the service issued at login (:mod:`benchmarks.sizes`)."""
 
     format: str
     access_bytes: int
@@ -103,6 +136,10 @@ class Results(msgspec.Struct, frozen=True, kw_only=True):
     token: tuple[TokenRow, ...]
     http: tuple[HttpRow, ...]
     sizes: tuple[SizeRow, ...]
+    reference_sizes: tuple[SizeRow, ...] = ()
+    """The pair the service issues with its default settings (``benchmarks.sizes.token_sizes()``): the
+    sizes every other page states. Empty in runs recorded before it was kept."""
+    ratios: tuple[RatioRow, ...] = ()  # absent from runs made before the interleaved comparisons
 
 
 def write_results(results: Results, path: Path) -> None:

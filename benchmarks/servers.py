@@ -1,4 +1,10 @@
-"""Start a server process on a free loopback port, wait until it answers, read its CPU time, stop it."""
+"""Start a server process on a free loopback port, wait until it answers, read its CPU time, stop it.
+
+:func:`serve` runs any command that listens on a port; :func:`serve_service` runs ``tokenbench serve``
+on the throw-away key directory and database of :func:`service_env` and waits for its open route. Every
+benchmark that starts the service (``benchmarks.http_level``, ``benchmarks.refresh_stores``,
+``benchmarks.login_flood``) starts it through these, so they measure the same process the same way.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,32 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from benchmarks.procstat import tree_cpu_seconds
+from benchmarks.subjects import AUDIENCE, ISSUER
+from formats import FormatName
 
-__all__ = ["RunningServer", "free_port", "http_call", "serve"]
+__all__ = [
+    "HOST",
+    "SERVICE_READY_PATH",
+    "RunningServer",
+    "create_user",
+    "free_port",
+    "http_call",
+    "serve",
+    "serve_service",
+    "service_env",
+]
 
-HOST = "127.0.0.1"
+HOST: Final = "127.0.0.1"
+SERVICE_READY_PATH: Final = "/health/live"
+"""The service's open route: answers without authentication and without asking a store."""
 
 
 def free_port() -> int:
@@ -116,3 +138,60 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+# --- the service --------------------------------------------------------------------------------------
+
+
+def service_env(
+    workdir: Path, *, database: str = "bench.db", login_limits: bool = False, **settings: str
+) -> dict[str, str]:
+    """The environment of a benchmarked ``tokenbench serve``: development, keys and SQLite under ``workdir``.
+
+    ``database`` is a file name under ``workdir`` or a full database URL; the login rate limits are off
+    unless ``login_limits``; ``settings`` are further ``TOKENBENCH_*`` variables without the prefix. Every
+    ``TOKENBENCH_*`` variable of the calling environment is dropped, so the run does not depend on it.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENBENCH_")}
+    url = database if "://" in database else f"sqlite+aiosqlite:///{workdir / database}"
+    env.update(
+        TOKENBENCH_ENV="development",
+        TOKENBENCH_KEYS_DIR=str(workdir / "keys"),
+        TOKENBENCH_DATABASE_URL=url,
+        TOKENBENCH_COOKIE_SECURE="false",
+        TOKENBENCH_ISSUER=ISSUER,
+        TOKENBENCH_AUDIENCE=AUDIENCE,
+    )
+    if not login_limits:
+        for limit in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT"):
+            env[f"TOKENBENCH_{limit}"] = "off"
+    env.update({f"TOKENBENCH_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+def create_user(env: Mapping[str, str], username: str, password: str) -> None:
+    """``tokenbench users create`` in the database of ``env`` (argon2id, as the service hashes)."""
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "users", "create", "--username", username, "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+    )
+
+
+@contextlib.contextmanager
+def serve_service(
+    env: Mapping[str, str], log: Path, *, fmt: FormatName | None = None, timeout: float = 60.0
+) -> Iterator[RunningServer]:
+    """``tokenbench serve`` (one granian worker) on a free port until the block ends, once it answers.
+
+    ``fmt`` overrides ``TOKENBENCH_FORMAT`` with ``--format``.
+    """
+    port = free_port()
+    argv = [sys.executable, "-m", "service.cli", "serve", "--host", HOST, "--port", str(port)]
+    if fmt is not None:
+        argv += ["--format", fmt.value]
+    with serve(argv, env=env, port=port, log=log, ready_path=SERVICE_READY_PATH, timeout=timeout) as server:
+        yield server

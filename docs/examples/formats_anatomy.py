@@ -24,12 +24,13 @@ ACCESS = Claims(
     iat=NOW,
     nbf=NOW,
     exp=NOW + timedelta(minutes=15),
-    jti="9b1f4e7a2c5d4e8f",
-    iss="https://auth.example.com",
-    aud="tokenbench-api",
+    jti="m3Vq8Zr1TxW0bYk2Lp9sDg",
 )
-"""What the service issues to the demo user ``alice`` (sub is the user name; the ``user`` role's two
-permissions), 15 minutes, with an issuer and an audience configured."""
+"""What the service issues to the demo user ``alice`` with its default settings (no issuer or audience
+configured): sub is the user name, the ``user`` role and its two permissions, 15 minutes, and a ``jti``
+of 16 random bytes in base64url (``secrets.token_urlsafe(16)``, as ``service/auth/sessions.py`` makes
+it). The sizes are those of ``benchmarks/sizes.py``, which issues through the service itself
+(``tests/benchmarks/test_sizes.py`` checks the page against it)."""
 
 REFRESH = Claims(
     sub=ACCESS.sub,
@@ -37,14 +38,12 @@ REFRESH = Claims(
     iat=NOW,
     nbf=NOW,
     exp=NOW + timedelta(days=7),
-    jti="c4d2a9e1f7b34a60",
-    iss=ACCESS.iss,
-    aud=ACCESS.aud,
-    fam="5e8a1c3f9d2b4e67",
-    ver=3,
+    jti="Qe7Hn2Ks5Wd8Yb1Rt4Uf0A",
+    fam="Zc6Jm9Pv3Xa0Gh5Nq2Lw8E",
+    ver=0,
 )
-"""The matching refresh token, as the service issues it: same subject and role, no permissions (an access
-token carries them), a 7-day lifetime, a session family and its rotation count."""
+"""The matching refresh token, as login issues it: same subject and role, no permissions (an access
+token carries them), a 7-day lifetime, a session family (16 random bytes) and its rotation count."""
 
 
 def compact(value: Any) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from benchmarks.http_level import _combine, _Window
 from benchmarks.loadgen import HttpRequest, LoadResult
+from benchmarks.plan import PLANS
 from benchmarks.results import TokenRow
-from benchmarks.run import PLANS, _combine, _median_row, _Window
+from benchmarks.token_level import _median_row
 
 
 def _token(median: float, rounds: int, minimum: float) -> TokenRow:

@@ -74,6 +74,23 @@ def json_bytes(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
+def _decoded(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def with_flipped_tag(token: str) -> str:
+    """``token`` with one bit of its JWS signature or PASETO tag/signature flipped, spelled canonically."""
+    if token.startswith("v4."):
+        head, body_segment, *footer = token.split(".")[1:]
+        body = bytearray(_decoded(body_segment))
+        body[-1] ^= 1
+        return ".".join(["v4", head, canonical(bytes(body)), *footer])
+    header, payload, signature_segment = token.split(".")
+    signature = bytearray(_decoded(signature_segment))
+    signature[0] ^= 1
+    return f"{header}.{payload}.{canonical(bytes(signature))}"
+
+
 # --- the forger ------------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from formats import ClaimPolicy, Claims, FormatName, Kind, TokenFormat, ephemera
 from formats.migration import Migration
 from tests.conftest import FixedClock
 from tests.formats.test_contract import (  # noqa: F401 - collected here again, per pair
-    test_access_claims_bound_as_refresh_token_are_wrong_kind,
+    test_access_claims_bound_as_refresh_token_are_refused_by_both_kinds,
     test_access_token_presented_as_refresh_token_is_wrong_kind,
     test_changing_any_single_character_never_verifies,
     test_claim_of_the_wrong_type_is_claims_invalid,

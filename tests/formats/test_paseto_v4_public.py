@@ -12,12 +12,22 @@ import nacl.bindings
 import pyseto
 import pytest
 
-from formats import FORMATS, Claims, FormatName, KeyConfigError, Kind, TokenFormat, load
+from formats import (
+    FORMATS,
+    Claims,
+    FormatName,
+    KeyConfigError,
+    Kind,
+    TokenError,
+    TokenFormat,
+    load,
+    paseto_v4_public,
+)
 from formats._codec import b64url_decode, b64url_encode
 from formats._paseto_common import paserk_id
 from formats.paseto_v4_public import PasetoV4Public
 from tests.conftest import FixedClock
-from tests.formats.rawtokens import Forger, json_bytes, wire_claims
+from tests.formats.rawtokens import Forger, json_bytes, wire_claims, with_flipped_tag
 
 NAME = FormatName.PASETO_V4_PUBLIC
 PASERK_DIR = Path(__file__).parents[1] / "vectors" / "paseto" / "PASERK"
@@ -175,3 +185,40 @@ def test_fractional_second_times_of_other_issuers_still_verify(
     token = forger.claims_token(make_claims(), iat=spelled, nbf=spelled)
     at = make_claims().iat.replace(microsecond=micro)
     assert ring_fmt.verify(token, kind=Kind.ACCESS) == make_claims(iat=at, nbf=at)
+
+
+def test_a_rejected_token_costs_one_signature_check_whatever_kind_its_payload_claims(
+    fmt: TokenFormat, make_claims: MakeClaims, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A forgery whose payload claims the other kind used to be checked under both implicit assertions:
+    # two Ed25519 verifications per forged token, where a valid one costs one (issue 12).
+    calls: list[bytes] = []
+    real = paseto_v4_public.ed25519_verify
+
+    def counting(public: bytes, message: bytes, signature: bytes) -> bool:
+        calls.append(message)
+        return real(public, message, signature)
+
+    monkeypatch.setattr(paseto_v4_public, "ed25519_verify", counting)
+    refresh = fmt.issue(make_claims(fam="fam-1", ver=0), kind=Kind.REFRESH)
+    for token, presented, code in (
+        (with_flipped_tag(refresh), Kind.ACCESS, "token_bad_signature"),
+        (with_flipped_tag(refresh), Kind.REFRESH, "token_bad_signature"),
+        (refresh, Kind.ACCESS, "token_wrong_kind"),
+    ):
+        calls.clear()
+        with pytest.raises(TokenError) as caught:
+            fmt.verify(token, kind=presented)
+        assert (caught.value.code, len(calls)) == (code, 1)
+
+
+def test_a_payload_that_claims_one_kind_while_the_signature_binds_the_other_is_a_bad_signature(
+    fmt: TokenFormat, make_claims: MakeClaims
+) -> None:
+    # tokenbench never issues one; checking it under both assertions would let every forgery cost two
+    # signature checks, so it is refused as a forgery is.
+    token = fmt.issue(make_claims(), kind=Kind.REFRESH)
+    for presented in Kind:
+        with pytest.raises(TokenError) as caught:
+            fmt.verify(token, kind=presented)
+        assert caught.value.code == "token_bad_signature"

@@ -1,16 +1,16 @@
-"""``docs/migration.md`` is true: its table of token sizes is what the service issues today."""
+"""``docs/migration.md`` is true: its table of token sizes is what the service issues today.
+
+The sizes come from the one source every page uses, ``benchmarks/sizes.py`` (the service's own login code,
+default settings); ``tests/benchmarks/test_sizes.py`` checks the running service against the same source.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from formats import FormatName, Kind, ephemeral
-from service.auth.roles import Role
-from service.auth.sessions import SessionManager
-from service.settings import Settings
-from service.stores import open_stores
+from benchmarks.sizes import token_sizes
+from formats import FormatName, ephemeral
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "migration.md"
 
@@ -18,24 +18,9 @@ PAGE = Path(__file__).resolve().parents[2] / "docs" / "migration.md"
 def size_rows() -> list[str]:
     """The table rows: the service's own access and refresh tokens for ``alice``, default settings."""
     rows = []
-    now = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
-    for name in FormatName:
-        fmt = ephemeral(name, clock=lambda: now)
-        settings = Settings(format=name)
-        sessions = SessionManager(fmt=fmt, stores=open_stores(settings), settings=settings, clock=lambda: now)
-        access = sessions.issue_access("alice", Role.USER, now=now)
-        refresh = fmt.issue(
-            sessions._issue_refresh(
-                "alice",
-                Role.USER,
-                family="f" * 22,
-                ver=0,
-                now=now,
-                ttl=timedelta(seconds=settings.refresh_ttl),
-            ),
-            kind=Kind.REFRESH,
-        )
-        rows.append(f"| `{name.value}` | {len(access)} | {len(refresh)} | `{fmt.token_label}` |")
+    for row in token_sizes():
+        label = ephemeral(FormatName(row.format)).token_label
+        rows.append(f"| `{row.format}` | {row.access_bytes} | {row.refresh_bytes} | `{label}` |")
     return rows
 
 
