@@ -32,7 +32,7 @@ from service.errors import InvalidCredentials, InvalidRequest
 from service.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordHasher
 from service.stores import Stores, UserExists, UserNotFound, UserRecord
 
-__all__ = ["USERNAME_PATTERN", "Accounts", "validate_password", "validate_username"]
+__all__ = ["USERNAME_PATTERN", "Accounts", "canonical_username", "validate_password", "validate_username"]
 
 USERNAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}(?![\s\S])"
 """1-64 characters, the first a letter or digit. It ends with "no character follows" rather than ``$``,
@@ -41,15 +41,25 @@ string in Python (msgspec, :func:`validate_username`) and in the ECMAScript rege
 _USERNAME: Final = re.compile(USERNAME_PATTERN)
 
 
+def canonical_username(username: str) -> str:
+    """The stored form of a user name: lower case. User names are case-insensitive (``Alice`` is ``alice``).
+
+    The rule admits ASCII only, so lower case is the whole normalization: no two spellings of one name
+    (Unicode compatibility forms, the Kelvin sign that case-folds to ``k``) can pass it. Stores compare
+    names exactly; everything that enters is canonical by the time a store sees it.
+    """
+    return username.lower()
+
+
 def validate_username(username: str) -> str:
-    """The name itself if usable, else InvalidRequest (the admin routes and the CLI use this one rule).
+    """The canonical name (:func:`canonical_username`) if usable, else InvalidRequest (one rule for all).
 
     Every name that enters (the login body, an admin path, the CLI) is checked with this rule before any
     store sees it, so a NUL byte, a control character or an overlong name is a 400, not a database error.
     """
     if _USERNAME.match(username) is None:
         raise InvalidRequest("user name must be 1-64 of A-Z a-z 0-9 _ . @ - and start with a letter or digit")
-    return username
+    return canonical_username(username)
 
 
 def validate_password(password: str) -> str:
@@ -76,8 +86,12 @@ class Accounts:
     async def create(
         self, username: str, *, role: Role, password: str, actor: str | None = None
     ) -> UserRecord:
-        """Add a user (UserExists if taken); sessions an earlier user of that name left are revoked."""
-        validate_username(username)
+        """Add a user (UserExists if taken, in any case); revokes what an earlier user of that name left.
+
+        The name is stored in lower case (:func:`canonical_username`), so ``Alice`` beside ``alice`` is
+        :class:`UserExists`.
+        """
+        username = validate_username(username)
         password_hash = await self.hasher.hash(validate_password(password))
         record = await self.stores.users.create(
             username, role=role.value, password_hash=password_hash, now=self._now(), actor=actor
@@ -89,13 +103,13 @@ class Accounts:
         self, username: str, role: Role, *, actor: str | None = None
     ) -> tuple[UserRecord, int]:
         """Give ``username`` the role ``role`` and revoke its sessions (always: also the retry's way)."""
-        validate_username(username)
+        username = validate_username(username)
         record = await self.stores.users.set_role(username, role.value, actor=actor)
         return record, await self._revoke(username)
 
     async def set_password(self, username: str, password: str) -> int:
         """Replace the password and revoke every session; returns how many were live."""
-        validate_username(username)
+        username = validate_username(username)
         password_hash = await self.hasher.hash(validate_password(password))
         await self.stores.users.set_password_hash(username, password_hash)
         return await self._revoke(username)
@@ -107,7 +121,7 @@ class Accounts:
         as strict, e.g. with a final newline), so an operator can remove it.
         """
         try:
-            validate_username(username)
+            username = validate_username(username)
         except InvalidRequest:
             if await self.stores.users.get(username) is None:
                 raise
@@ -120,6 +134,7 @@ class Accounts:
 
     async def ensure(self, username: str, *, role: Role, password: str) -> bool:
         """Create ``username``, or reset its role and password (revoking its sessions); True if created."""
+        username = validate_username(username)
         try:
             await self.create(username, role=role, password=password)
         except UserExists:

@@ -28,12 +28,16 @@ Variables (default; accepted values):
 * ``TOKENBENCH_LOGIN_RATE_LIMIT`` (``10/minute``; ``N/second|minute|hour|day`` or ``off``): login attempts
   per user name and address
 * ``TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT`` (``30/minute``; same syntax): login attempts that did not succeed
-  per address (IPv4 address, IPv6 /64), whatever the user name
+  per address (IPv4 address, IPv6 network: see the next), whatever the user name
+* ``TOKENBENCH_LOGIN_IPV6_PREFIX`` (``56``; 48..64): the IPv6 network that counts as one address for the
+  per-address limit (an ISP delegates a /56 or a /48 to a subscriber); an IPv6 address that carries an
+  IPv4 address (IPv4-mapped, 6to4, NAT64, Teredo) counts as that IPv4 address
 * ``TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT`` (``100/hour``; same syntax): login attempts that did not succeed
   per user name, whatever the address
 * ``TOKENBENCH_ARGON2_QUEUE`` (``8``; 0..10000): password checks that may wait for a free hashing slot;
   past it a login answers 503 with ``Retry-After``
-* production refuses each of the three login limits ``off``
+* production refuses each of the three login limits ``off`` or above 1 attempt per second on average or
+  1000 per window (:data:`PRODUCTION_MAX_ATTEMPTS_PER_SECOND`), and ``TOKENBENCH_ACCESS_TTL`` above 3600
 * ``TOKENBENCH_ISSUER``, ``TOKENBENCH_AUDIENCE`` (unset; checked when set; production requires both)
 * ``TOKENBENCH_COOKIE_SECURE`` (``true``; must be true in production)
 * ``TOKENBENCH_ARGON2_TIME_COST`` (``3``; production >= 2), ``TOKENBENCH_ARGON2_MEMORY_COST`` (``65536``
@@ -142,12 +146,26 @@ class RateLimit:
     period: int
 
     def __str__(self) -> str:
-        return f"{self.count}/{self.period}s"
+        names = {seconds: name for name, seconds in _PERIODS.items()}
+        return (
+            f"{self.count}/{names[self.period]}" if self.period in names else f"{self.count}/{self.period}s"
+        )
 
 
 DEFAULT_LOGIN_RATE_LIMIT: Final = RateLimit(count=10, period=60)
 DEFAULT_LOGIN_ADDRESS_RATE_LIMIT: Final = RateLimit(count=30, period=60)
 DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT: Final = RateLimit(count=100, period=3600)
+PRODUCTION_MAX_ATTEMPTS_PER_SECOND: Final = 1
+PRODUCTION_MAX_ATTEMPTS_PER_WINDOW: Final = 1000
+"""``production`` refuses a login limit that allows more than 1 attempt per second on average or more
+than 1000 in one window: 60/minute, 1000/hour and 1000/day are the highest it starts with. Past that a
+limit no longer slows a guesser down (1000/second is 86 million guesses a day per account)."""
+PRODUCTION_MAX_ACCESS_TTL: Final = 3600
+"""``production`` refuses access tokens that live longer than an hour: nothing revokes one before its
+``exp`` (logout, a role change and a password reset only end refresh sessions)."""
+DEFAULT_LOGIN_IPV6_PREFIX: Final = 56
+MIN_LOGIN_IPV6_PREFIX: Final = 48
+MAX_LOGIN_IPV6_PREFIX: Final = 64
 DEFAULT_ARGON2_QUEUE: Final = 8
 MAX_ARGON2_QUEUE: Final = 10_000
 
@@ -189,6 +207,7 @@ class Settings:
     login_rate_limit: RateLimit | None = DEFAULT_LOGIN_RATE_LIMIT
     login_address_rate_limit: RateLimit | None = DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
     login_account_rate_limit: RateLimit | None = DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
+    login_ipv6_prefix: int = DEFAULT_LOGIN_IPV6_PREFIX
     issuer: str | None = None
     audience: str | None = None
     cookie_secure: bool = True
@@ -199,45 +218,56 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Read every ``TOKENBENCH_*`` variable from ``environ``; unset or empty means the default."""
         reader = _Reader(environ)
-        env = reader.choice("ENV", Environment, Environment.DEVELOPMENT)
-        issued = reader.choice("FORMAT", FormatName, FormatName.PASETO_V4_PUBLIC)
-        refresh_ttl = reader.integer("REFRESH_TTL", 7 * 24 * 3600, low=1)
+        default = cls()  # every default is the dataclass's own, stated once
+        env = reader.choice("ENV", Environment, default.env)
+        issued = reader.choice("FORMAT", FormatName, default.format)
+        refresh_ttl = reader.integer("REFRESH_TTL", default.refresh_ttl, low=1)
         settings = cls(
             format=issued,
             accept_formats=reader.accept_formats("ACCEPT_FORMATS", issued=issued),
             env=env,
-            database_url=reader.database_url("DATABASE_URL"),
+            database_url=reader.database_url("DATABASE_URL") or default.database_url,
             redis_url=reader.redis_url("REDIS_URL"),
-            keys_dir=Path(reader.text("KEYS_DIR") or "var/keys"),
-            keys_reload=reader.integer("KEYS_RELOAD", 10, low=1, high=MAX_KEYS_RELOAD),
+            keys_dir=Path(reader.text("KEYS_DIR") or default.keys_dir),
+            keys_reload=reader.integer("KEYS_RELOAD", default.keys_reload, low=1, high=MAX_KEYS_RELOAD),
             issuer_url=reader.http_url("ISSUER_URL"),
-            access_ttl=reader.integer("ACCESS_TTL", 900, low=1),
+            access_ttl=reader.integer("ACCESS_TTL", default.access_ttl, low=1),
             refresh_ttl=refresh_ttl,
-            leeway=reader.integer("LEEWAY", 30, low=0, high=MAX_LEEWAY),
-            refresh_grace=reader.integer("REFRESH_GRACE", 10, low=0, high=MAX_REFRESH_GRACE),
+            leeway=reader.integer("LEEWAY", default.leeway, low=0, high=MAX_LEEWAY),
+            refresh_grace=reader.integer(
+                "REFRESH_GRACE", default.refresh_grace, low=0, high=MAX_REFRESH_GRACE
+            ),
             session_max_age=reader.integer(
                 "SESSION_MAX_AGE",
-                DEFAULT_SESSION_MAX_AGE,
+                default.session_max_age,
                 low=refresh_ttl,
                 high=MAX_SESSION_MAX_AGE,
                 low_text=f"{PREFIX}REFRESH_TTL ({refresh_ttl})",
             ),
-            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT),
+            login_rate_limit=reader.rate_limit("LOGIN_RATE_LIMIT", default.login_rate_limit),
             login_address_rate_limit=reader.rate_limit(
-                "LOGIN_ADDRESS_RATE_LIMIT", DEFAULT_LOGIN_ADDRESS_RATE_LIMIT
+                "LOGIN_ADDRESS_RATE_LIMIT", default.login_address_rate_limit
             ),
             login_account_rate_limit=reader.rate_limit(
-                "LOGIN_ACCOUNT_RATE_LIMIT", DEFAULT_LOGIN_ACCOUNT_RATE_LIMIT
+                "LOGIN_ACCOUNT_RATE_LIMIT", default.login_account_rate_limit
+            ),
+            login_ipv6_prefix=reader.integer(
+                "LOGIN_IPV6_PREFIX",
+                default.login_ipv6_prefix,
+                low=MIN_LOGIN_IPV6_PREFIX,
+                high=MAX_LOGIN_IPV6_PREFIX,
             ),
             issuer=reader.text("ISSUER"),
             audience=reader.text("AUDIENCE"),
-            cookie_secure=reader.boolean("COOKIE_SECURE", default=True),
+            cookie_secure=reader.boolean("COOKIE_SECURE", default=default.cookie_secure),
             argon2=Argon2Params(
-                time_cost=reader.integer("ARGON2_TIME_COST", 3, low=1, high=100),
-                memory_cost=reader.integer("ARGON2_MEMORY_COST", 65536, low=8, high=4 * 1024 * 1024),
-                parallelism=reader.integer("ARGON2_PARALLELISM", 1, low=1, high=64),
+                time_cost=reader.integer("ARGON2_TIME_COST", default.argon2.time_cost, low=1, high=100),
+                memory_cost=reader.integer(
+                    "ARGON2_MEMORY_COST", default.argon2.memory_cost, low=8, high=4 * 1024 * 1024
+                ),
+                parallelism=reader.integer("ARGON2_PARALLELISM", default.argon2.parallelism, low=1, high=64),
             ),
-            argon2_queue=reader.integer("ARGON2_QUEUE", DEFAULT_ARGON2_QUEUE, low=0, high=MAX_ARGON2_QUEUE),
+            argon2_queue=reader.integer("ARGON2_QUEUE", default.argon2_queue, low=0, high=MAX_ARGON2_QUEUE),
         )
         _check_argon2(settings.argon2)
         if env is Environment.PRODUCTION:
@@ -280,12 +310,32 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}AUDIENCE", "must be set when TOKENBENCH_ENV=production (e.g. api.example.com)"
         )
-    if settings.login_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_RATE_LIMIT", "may not be off in production")
-    if settings.login_address_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_ADDRESS_RATE_LIMIT", "may not be off in production")
-    if settings.login_account_rate_limit is None:
-        raise SettingsError(f"{PREFIX}LOGIN_ACCOUNT_RATE_LIMIT", "may not be off in production")
+    limits = {
+        "LOGIN_RATE_LIMIT": settings.login_rate_limit,
+        "LOGIN_ADDRESS_RATE_LIMIT": settings.login_address_rate_limit,
+        "LOGIN_ACCOUNT_RATE_LIMIT": settings.login_account_rate_limit,
+    }
+    for name, limit in limits.items():
+        if limit is None:
+            raise SettingsError(PREFIX + name, "may not be off in production")
+        if (
+            limit.count > PRODUCTION_MAX_ATTEMPTS_PER_WINDOW
+            or limit.count > limit.period * PRODUCTION_MAX_ATTEMPTS_PER_SECOND
+        ):
+            raise SettingsError(
+                PREFIX + name,
+                f"production allows at most {PRODUCTION_MAX_ATTEMPTS_PER_SECOND} attempt per second on "
+                f"average and {PRODUCTION_MAX_ATTEMPTS_PER_WINDOW} per window "
+                "(at most 60/minute, 1000/hour, 1000/day)",
+                str(limit),
+            )
+    if settings.access_ttl > PRODUCTION_MAX_ACCESS_TTL:
+        raise SettingsError(
+            f"{PREFIX}ACCESS_TTL",
+            f"must be at most {PRODUCTION_MAX_ACCESS_TTL} seconds in production (nothing revokes an access "
+            "token before it expires)",
+            str(settings.access_ttl),
+        )
 
 
 class _Reader:
@@ -360,7 +410,7 @@ class _Reader:
             return False
         raise SettingsError(PREFIX + name, "must be true or false", value)
 
-    def rate_limit(self, name: str, default: RateLimit) -> RateLimit | None:
+    def rate_limit(self, name: str, default: RateLimit | None) -> RateLimit | None:
         value = self.text(name)
         if value is None:
             return default
@@ -387,10 +437,10 @@ class _Reader:
             raise SettingsError(PREFIX + name, problem, value)
         return value.rstrip("/")
 
-    def database_url(self, name: str) -> Secret:
+    def database_url(self, name: str) -> Secret | None:
         value = self.text(name)
         if value is None:
-            return _default_database_url()
+            return None
         problem = "must be a sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB URL"
         try:
             url = make_url(value)

@@ -180,10 +180,13 @@ MEASURED_ELSEWHERE: dict[str, dict[str, str]] = {
         "benchmark's iss and aud add, the report's size tables (benchmarks/sizes.py)",
     },
     "design.md": {
-        "figures": "100 9.5 1.1 34 222 1.08 0.80",
+        "figures": "100 9.5 1.1 34 222 3.6 2.9 4.9 3.1 3.0 2.8 1.08 0.80",
         "source": "the login-flood and argon2 measurements behind sections 14 (operations.md tables them); "
-        "100 ms is SQLite's busy-handler sleep; section 22: `benchmarks/per_request.py --callgrind` on the "
-        "commits before and after the change (service.md tables it)",
+        "100 ms is SQLite's busy-handler sleep; the refresh CPU per request before and after the rotation "
+        "read the user itself (`.venv/bin/python -m benchmarks.refresh_stores --stores sqlite`, three "
+        "interleaved pairs, stated with their method on the page); section 22: "
+        "`benchmarks/per_request.py --callgrind` on the commits before and after the change (service.md "
+        "tables it)",
     },
     "service.md": {
         "figures": "5.9 9.2 1.08 0.80 1.00 2.12 2.65",

@@ -1,7 +1,8 @@
 """Rows for password guessing at the login: spraying, distributed guessing, enumeration by timing.
 
-* password spraying: one address tries one password against many user names (and, over IPv6, many
-  addresses of one /64): the per-address limit must refuse it before the password is checked;
+* password spraying: one address tries one password against many user names (and, over IPv6, one
+  address in each of many /64s of one /56): the per-address limit must refuse it before the password is
+  checked;
 * distributed guessing: one account tried from many addresses, one attempt each: the per-account limit
   must refuse it, for an existing user and an unknown user name alike (a limit only existing users could
   reach would enumerate them);
@@ -145,7 +146,7 @@ def _admitted(variant: str, seen: tuple[int, str | None], status: int) -> Observ
 
 
 def spraying(ctx: Context) -> Iterator[Observation]:
-    """One password against many user names from one address (then from one IPv6 /64)."""
+    """One password against many user names from one address (then from the /64s of one IPv6 /56)."""
     _in_process(ctx)
     with _deployment(ctx.format) as service:
         limit = service.services.settings.login_address_rate_limit
@@ -153,7 +154,7 @@ def spraying(ctx: Context) -> Iterator[Observation]:
             raise NeedsOperatorError("the per-address limit is off")
         peers_by_variant: tuple[tuple[str, Callable[[int], str]], ...] = (
             ("one IPv4 address", lambda _: "198.51.100.23"),
-            ("many addresses of one IPv6 /64", lambda i: f"2001:db8:77:1::{i + 1:x}"),
+            ("one address in each of many /64s of one IPv6 /56", lambda i: f"2001:db8:77:{i % 256:x}::1"),
         )
         for variant, peers in peers_by_variant:
             for i in range(limit.count):
@@ -264,9 +265,9 @@ def _hold(why: str) -> dict[FormatName, Applicability]:
 ATTACKS: Final = (
     Attack(
         "LOGIN-PASSWORD-SPRAYING",
-        "One password against many user names from one address, or from many addresses of one IPv6 /64",
+        "One password against many user names from one address, or from the /64s of one IPv6 /56",
         Section.LOGIN,
-        _hold("the per-address limit (IPv6 by /64) refuses with 429 before any password check"),
+        _hold("the per-address limit (IPv6 by /56) refuses with 429 before any password check"),
         scenario=spraying,
         library_note="Not a token matter: the login throttle decides before argon2 runs.",
         extra=True,

@@ -10,6 +10,10 @@
   token, so a retry within the grace window, which presents that same token, gets the identical
   successor, while a copy of the database alone reveals no usable refresh token.
 * Reuse after the grace window revokes the family (the store does it, atomically with the detection).
+* The user's current state wins: the access token carries the role the user holds as of the rotation,
+  and a family whose user is gone is revoked. With SQL sessions the store reads the user in the
+  rotation's own transaction (one ``UPDATE ... RETURNING`` for the winner); Redis holds no users, so the
+  user is read from SQL *after* the rotation, so that a change committed before the rotation is seen.
 * A family lives at most ``TOKENBENCH_SESSION_MAX_AGE`` from its login, however often it is refreshed:
   the store caps the family's expiry at ``started + max_age`` in the same compare-and-set, refuses and
   revokes a family past it, and the refresh cookie's ``Max-Age`` is what is left of it (never more).
@@ -124,11 +128,11 @@ class SessionManager:
         return self._fmt.issue(claims, kind=Kind.ACCESS)
 
     def _issue_refresh(
-        self, username: str, role: Role, *, family: str, ver: int, now: datetime, ttl: timedelta
+        self, username: str, role: Role | str, *, family: str, ver: int, now: datetime, ttl: timedelta
     ) -> Claims:
         return Claims(
             sub=username,
-            role=role.value,
+            role=str(role),
             iat=now,
             nbf=now,
             exp=now + ttl,
@@ -174,17 +178,15 @@ class SessionManager:
         if family is None or ver is None:  # check_claims guarantees both on refresh tokens
             raise TokenClaimsInvalid("refresh token without fam/ver")
         now = self._clock()
-        user = await self._stores.users.get(claims.sub)
-        if user is None:
-            await self._stores.sessions.revoke_family(family, now=now.timestamp())
-            raise SessionRevoked(family)
-        role = Role(user.role)
+        sessions = self._stores.sessions
+        # The successor's own role claim is the presented one's: nothing reads it (every refresh reads the
+        # role again), and the role is known only once the rotation has read it.
         successor = self._issue_refresh(
-            user.username, role, family=family, ver=ver + 1, now=now, ttl=self._refresh_ttl
+            claims.sub, claims.role, family=family, ver=ver + 1, now=now, ttl=self._refresh_ttl
         )
         successor_token = self._fmt.issue(successor, kind=Kind.REFRESH)
         context = f"{family}:{claims.jti}"
-        rotation = await self._stores.sessions.rotate(
+        rotation = await sessions.rotate(
             family,
             presented_jti=claims.jti,
             successor_jti=successor.jti,
@@ -193,11 +195,20 @@ class SessionManager:
             now=now.timestamp(),
             grace=self._grace,
             max_age=self._max_age,
+            read_role=sessions.checks_users,
         )
+        current = rotation.role
+        if not sessions.checks_users:  # the users live elsewhere: read the user after the rotation
+            user = await self._stores.users.get(claims.sub)
+            current = None if user is None else user.role
+        if current is None:  # the user is gone (SQL revoked the family already; a second revoke is a no-op)
+            await sessions.revoke_family(family, now=now.timestamp())
+            raise SessionRevoked(family)
+        role = Role(current)
         if not rotation.winner:
             successor_token = unseal(rotation.sealed_successor, presented=presented, context=context)
         return TokenPair(
-            access_token=self.issue_access(user.username, role, now=now),
+            access_token=self.issue_access(claims.sub, role, now=now),
             refresh_token=successor_token,
             expires_in=self.access_ttl,
             refresh_expires_in=max(0, math.floor(rotation.expires_at - now.timestamp() + 1e-6)),

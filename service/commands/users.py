@@ -18,7 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from service.accounts import Accounts, validate_password, validate_username
+from service.accounts import Accounts, canonical_username, validate_password, validate_username
 from service.auth.roles import Role
 from service.errors import InvalidRequest
 from service.passwords import PasswordHasher
@@ -135,11 +135,11 @@ async def _set_role(args: argparse.Namespace, accounts: Accounts) -> int:
 async def _set_password(args: argparse.Namespace, accounts: Accounts) -> int:
     password = _read_password(args)
     revoked = await accounts.set_password(args.username, password)
-    print(f"password of {args.username} changed; {revoked} session(s) revoked")
+    print(f"password of {canonical_username(args.username)} changed; {revoked} session(s) revoked")
     return 0
 
 
 async def _delete(args: argparse.Namespace, accounts: Accounts) -> int:
     revoked = await accounts.delete(args.username)
-    print(f"deleted {args.username}; {revoked} session(s) revoked")
+    print(f"deleted {canonical_username(args.username)}; {revoked} session(s) revoked")
     return 0

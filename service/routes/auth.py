@@ -19,6 +19,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from formats import TokenError
+from service.accounts import canonical_username
 from service.auth.credentials import PLAIN_REFRESH_COOKIE, RefreshCookie, refresh_token, refresh_tokens
 from service.auth.csrf import requires_csrf_header
 from service.auth.guards import claims_of, requires_permission
@@ -131,14 +132,15 @@ async def login(
     any argon2 work; the password check waits in a bounded queue where addresses with fewer unsuccessful
     attempts go first (503 past it, :mod:`service.passwords`).
     """
+    username = canonical_username(data.username)  # user names are case-insensitive (service.accounts)
     attempt = await services.throttle.begin(
-        username=data.username,
+        username=username,
         host=request.client.host if request.client else None,
         now=services.clock().timestamp(),
     )
     services.hasher.check_room(attempt.priority)  # a full argon2 queue: 503 before any database read
-    generation = await services.stores.sessions.generation(data.username)  # before the read: see below
-    user = await services.stores.users.get(data.username)
+    generation = await services.stores.sessions.generation(username)  # before the read: see below
+    user = await services.stores.users.get(username)
     matches = await services.hasher.verify(
         None if user is None else user.password_hash, data.password, priority=attempt.priority
     )

@@ -43,9 +43,11 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "UserExists",
+    "UserNamesCollide",
     "UserNotFound",
     "UserRecord",
     "UserStore",
+    "Window",
     "refuse_past_limits",
 ]
 
@@ -67,6 +69,14 @@ class StoreRejected(StoreError):
 
 class UserExists(StoreError):
     """A user with that name already exists."""
+
+
+class UserNamesCollide(StoreError):
+    """The database holds users whose names differ only in case; user names are case-insensitive now.
+
+    Raised when the tables are prepared (start-up, ``tokenbench users``): the message names the users and
+    the statement that keeps one of them. Names that do not collide are lowered in place instead.
+    """
 
 
 class UserNotFound(StoreError):
@@ -116,6 +126,19 @@ class Hit(msgspec.Struct, frozen=True):
     period: int
 
 
+class Window(msgspec.Struct, frozen=True):
+    """A counter's running window as one attempt left it: when it started and ends, and its ``count``.
+
+    The start names the window: :meth:`RateLimiter.refund` takes an attempt back only off the window that
+    started then, never off a later one that began while the attempt was being decided.
+    """
+
+    key: str
+    start: float
+    end: float
+    count: int
+
+
 class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
     """A stored user. ``password_hash`` never leaves the service (the admin listing drops it)."""
 
@@ -150,6 +173,8 @@ class Rotation(msgspec.Struct, frozen=True, kw_only=True):
     winner: bool
     sealed_successor: bytes
     expires_at: float
+    role: str | None = None
+    """The family's user's role, read in the rotation's own step (``read_role``); else None."""
 
 
 class UserStore(Protocol):
@@ -197,7 +222,14 @@ class UserStore(Protocol):
 
 
 class SessionStore(Protocol):
-    """Refresh-token families (RFC 9700 §4.14): one per login, rotated on every refresh."""
+    """Refresh-token families (RFC 9700 §4.14): one per login, rotated on every refresh.
+
+    ``checks_users`` is true when the families live beside the users (SQL): :meth:`rotate` can then read
+    the family's user in its own atomic step (its ``read_role`` argument). A store that holds no users
+    (Redis) refuses that argument, and its caller reads the user itself after the rotation.
+    """
+
+    checks_users: bool
 
     async def generation(self, username: str) -> int:
         """The user's session generation: 0, plus one for every :meth:`revoke_user` so far."""
@@ -224,6 +256,7 @@ class SessionStore(Protocol):
         now: float,
         grace: int,
         max_age: float,
+        read_role: bool = False,
     ) -> Rotation:
         """Replace the family's current token ``presented_jti`` by ``successor_jti``, atomically.
 
@@ -234,6 +267,10 @@ class SessionStore(Protocol):
         :class:`SessionRevoked`; so does a family that started ``max_age`` seconds or more before ``now``
         (its login is too old, however often it was refreshed), which is revoked on the way. The family's
         new expiry is ``expires_at`` or ``started + max_age``, whichever comes first.
+
+        With ``read_role`` (only where :attr:`checks_users`), the family's user is read in the same atomic
+        step: :attr:`Rotation.role` is its role as of the rotation, and a family whose user is gone is
+        revoked (:class:`SessionRevoked`), grace retries included.
         """
         ...
 
@@ -277,25 +314,32 @@ class RateLimiter(Protocol):
         """
         ...
 
-    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
-        """Count one attempt on every counter in one step; the counts, in order.
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[Window, ...]:
+        """Count one attempt on every counter in one step; each counter's window, in order.
 
         Every counter counts the attempt; if any is past its limit, :class:`RateLimited` names those and
         the longest wait.
         """
         ...
 
-    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
-        """Take one attempt back off each counter's running window (a login that succeeded); never below 0."""
+    async def refund(self, windows: Sequence[Window]) -> None:
+        """Take one attempt back off each window (a login that succeeded); never below 0.
+
+        Only off the window :meth:`hit_all` counted the attempt in: if that window has ended and a new one
+        started (the attempt took longer than what was left of it), the new window keeps its count.
+        """
         ...
 
 
-def refuse_past_limits(hits: Sequence[Hit], windows: Sequence[tuple[float, int]], *, now: float) -> None:
-    """Raise :class:`RateLimited` for the counters whose (window end, count) is past their limit.
+def refuse_past_limits(hits: Sequence[Hit], windows: Sequence[Window], *, now: float) -> tuple[Window, ...]:
+    """The windows, unless a counter is past its limit: then raise :class:`RateLimited` for those.
 
     The same rule for every backend: the wait is the longest among the counters past their limit.
     """
-    past = [(hit.key, end) for hit, (end, count) in zip(hits, windows, strict=True) if count > hit.limit]
+    past = [
+        (hit.key, window.end) for hit, window in zip(hits, windows, strict=True) if window.count > hit.limit
+    ]
     if past:
         wait = max(end for _, end in past) - now
         raise RateLimited(max(1, math.ceil(wait)), tuple(key for key, _ in past))
+    return tuple(windows)

@@ -34,6 +34,7 @@ from service.stores.base import (
     SessionRevoked,
     StoreRejected,
     StoreUnavailable,
+    Window,
     refuse_past_limits,
 )
 
@@ -135,12 +136,12 @@ end
 return out
 """
 
-# KEYS: the counters; ARGV: now, then each counter's period. Takes one attempt back off each running window.
+# KEYS: the counters; ARGV: the start of each counter's window the attempt was counted in. Takes one
+# attempt back off each counter whose window is still that one.
 _REFUND: Final = """
-local now = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
   local w = redis.call('HMGET', key, 'start', 'count')
-  if w[1] and now < tonumber(w[1]) + tonumber(ARGV[i + 1]) and tonumber(w[2]) > 0 then
+  if w[1] and tonumber(w[1]) == tonumber(ARGV[i]) and tonumber(w[2]) > 0 then
     redis.call('HINCRBY', key, 'count', -1)
   end
 end
@@ -186,7 +187,9 @@ class _RedisStore:
 
 
 class RedisSessionStore(_RedisStore):
-    """Refresh-token families as Redis hashes; rotation is one Lua script."""
+    """Refresh-token families as Redis hashes; rotation is one Lua script. The users are elsewhere (SQL)."""
+
+    checks_users = False
 
     def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__(client, prefix=prefix)
@@ -233,8 +236,14 @@ class RedisSessionStore(_RedisStore):
         now: float,
         grace: int,
         max_age: float,
+        read_role: bool = False,
     ) -> Rotation:
-        """One Lua compare-and-set; see :meth:`service.stores.base.SessionStore.rotate`."""
+        """One Lua compare-and-set; see :meth:`service.stores.base.SessionStore.rotate`.
+
+        Redis holds no users, so it cannot ``read_role`` (:attr:`checks_users` is false): ValueError.
+        """
+        if read_role:
+            raise ValueError("the Redis session store holds no users: read the user before rotating")
         async with _translate():
             result = await self._rotate(
                 keys=[self._session_key(family)],
@@ -309,24 +318,26 @@ class RedisRateLimiter(_RedisStore):
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
         """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
-        (count,) = await self.hit_all([Hit(key, limit, period)], now=now)
-        return count
+        (window,) = await self.hit_all([Hit(key, limit, period)], now=now)
+        return window.count
 
-    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[Window, ...]:
         """One script over every counter; see :meth:`service.stores.base.RateLimiter.hit_all`."""
         async with _translate():
             flat = await self._hit(keys=self._keys(hits), args=[repr(now), *(hit.period for hit in hits)])
         windows = [
-            (float(_text(start)) + hit.period, int(count))
+            Window(hit.key, float(_text(start)), float(_text(start)) + hit.period, int(count))
             for hit, count, start in zip(hits, flat[0::2], flat[1::2], strict=True)
         ]
-        refuse_past_limits(hits, windows, now=now)
-        return tuple(count for _, count in windows)
+        return refuse_past_limits(hits, windows, now=now)
 
-    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
-        """Take one attempt back off each counter's running window; never below zero."""
+    async def refund(self, windows: Sequence[Window]) -> None:
+        """Take one attempt back off each window, if it is still the key's window; never below zero."""
         async with _translate():
-            await self._refund(keys=self._keys(hits), args=[repr(now), *(hit.period for hit in hits)])
+            await self._refund(
+                keys=[f"{self._prefix}login:{window.key}" for window in windows],
+                args=[repr(window.start) for window in windows],
+            )
 
     def _keys(self, hits: Sequence[Hit]) -> list[str]:
         return [f"{self._prefix}login:{hit.key}" for hit in hits]

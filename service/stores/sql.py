@@ -19,6 +19,7 @@ anything else to :class:`StoreUnavailable` (or a domain error).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,7 +37,9 @@ from sqlalchemy import (
     case,
     delete,
     event,
+    exists,
     func,
+    literal_column,
     select,
     text,
     update,
@@ -59,11 +62,14 @@ from service.stores.base import (
     SessionRecord,
     SessionReused,
     SessionRevoked,
+    StoreError,
     StoreRejected,
     StoreUnavailable,
     UserExists,
+    UserNamesCollide,
     UserNotFound,
     UserRecord,
+    Window,
     refuse_past_limits,
 )
 
@@ -77,6 +83,8 @@ __all__ = [
     "session_generations",
 ]
 
+logger = logging.getLogger("tokenbench")
+
 metadata: Final = MetaData()
 
 users: Final = Table(
@@ -87,6 +95,17 @@ users: Final = Table(
     Column("password_hash", String(256), nullable=False),
     Column("created_at", Float, nullable=False),
 )
+"""User names are stored in lower case (``service.accounts.canonical_username``); the unique index on
+``lower(username)`` (:data:`USERS_LOWER_INDEX`) keeps a case variant out whatever path writes, and
+:func:`create_schema` lowers the names of a database made by an earlier version (or refuses, naming them,
+where two would collide)."""
+
+USERS_LOWER_INDEX: Final = text(
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_tokenbench_users_username_lower "
+    "ON tokenbench_users (lower(username))"
+)
+"""Plain DDL, the same on SQLite and PostgreSQL: SQLAlchemy cannot reflect an expression index on SQLite
+(it warns), so ``checkfirst`` is left to ``IF NOT EXISTS``."""
 
 sessions: Final = Table(
     "tokenbench_refresh_sessions",
@@ -174,18 +193,58 @@ async def create_schema(engine: AsyncEngine) -> None:
     """Create the tables and indexes that do not exist yet and drop retired tables (idempotent).
 
     ``create_all`` skips a table that exists, indexes included, so an index added to an existing table
-    (the sessions' ``expires_at``, which the purge searches) is created here on its own.
+    (the sessions' ``expires_at``, which the purge searches; the users' ``lower(username)``) is created
+    here on its own, after the user names of an earlier version are lowered (:func:`_lower_user_names`).
     """
     async with _translate(), engine.begin() as conn:
         for name in _RETIRED_TABLES:
             await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         await conn.run_sync(metadata.create_all)
         await conn.run_sync(_create_missing_indexes)
+        await _lower_user_names(conn)
+        await conn.execute(USERS_LOWER_INDEX)
 
 
 def _create_missing_indexes(conn: SyncConnection) -> None:
     for index in sessions.indexes:
         index.create(conn, checkfirst=True)
+
+
+async def _lower_user_names(conn: AsyncConnection) -> None:
+    """Store every user name in lower case; :class:`UserNamesCollide` where two names differ only in case.
+
+    An earlier version kept names as given. A renamed user logs in with the same password under either
+    spelling; the refresh sessions it had end (their tokens name the old spelling, no longer a user).
+    """
+    mixed = (
+        await conn.execute(select(users.c.username).where(users.c.username != func.lower(users.c.username)))
+    ).scalars()
+    renamed = sorted(mixed)
+    if not renamed:
+        return
+    lowered = func.lower(users.c.username)
+    clashing = (
+        await conn.execute(
+            select(users.c.username).where(
+                lowered.in_(select(lowered).group_by(lowered).having(func.count() > 1).scalar_subquery())
+            )
+        )
+    ).scalars()
+    names = sorted(clashing, key=lambda name: (name.lower(), name))
+    if names:
+        keep = ", ".join(repr(name) for name in names)
+        example = repr(names[0]).strip("'\"").replace("'", "''")  # shown to the operator, never run here
+        statement = f"DELETE FROM tokenbench_users WHERE username = '{example}';"  # noqa: S608
+        raise UserNamesCollide(
+            f"user names are case-insensitive, and these users differ only in case: {keep}; keep one of "
+            f"each and delete the others (e.g. {statement}), then start again"
+        )
+    await conn.execute(update(users).where(users.c.username != lowered).values(username=lowered))
+    logger.warning(
+        "user names are case-insensitive now: renamed %s to lower case (same passwords; their refresh "
+        "sessions end)",
+        ", ".join(renamed),
+    )
 
 
 DATA_EXCEPTION_CLASS: Final = "22"
@@ -329,7 +388,9 @@ async def _keep_an_admin(conn: AsyncConnection, username: str) -> None:
 
 
 class SqlSessionStore(_SqlStore):
-    """Refresh-token families in the ``tokenbench_refresh_sessions`` table."""
+    """Refresh-token families in the ``tokenbench_refresh_sessions`` table, beside the users."""
+
+    checks_users = True
 
     async def generation(self, username: str) -> int:
         """The user's session generation (0 if never revoked)."""
@@ -387,20 +448,32 @@ class SqlSessionStore(_SqlStore):
         now: float,
         grace: int,
         max_age: float,
+        read_role: bool = False,
     ) -> Rotation:
-        """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`."""
+        """One compare-and-set ``UPDATE``; see :meth:`service.stores.base.SessionStore.rotate`.
+
+        One transaction whatever the outcome: the winner's ``UPDATE`` (which, with ``read_role``, also
+        requires the user and returns its role), else one read of the family with its user, and the
+        revocation if any.
+        """
         deadline = sessions.c.created_at + max_age
+        conditions = [
+            sessions.c.family == family,
+            sessions.c.current_jti == presented_jti,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > now,
+            deadline > now,
+        ]
+        owner = users.c.username == sessions.c.username
+        returned: list[Any] = [sessions.c.expires_at]
+        if read_role:
+            conditions.append(exists().where(owner))
+            returned.append(_OWNER_ROLE)
         async with self._begin() as conn:
             won = (
                 await conn.execute(
                     update(sessions)
-                    .where(
-                        sessions.c.family == family,
-                        sessions.c.current_jti == presented_jti,
-                        sessions.c.revoked_at.is_(None),
-                        sessions.c.expires_at > now,
-                        deadline > now,
-                    )
+                    .where(*conditions)
                     .values(
                         previous_jti=presented_jti,
                         current_jti=successor_jti,
@@ -409,31 +482,44 @@ class SqlSessionStore(_SqlStore):
                         rotated_at=now,
                         expires_at=_case(deadline < expires_at, deadline, expires_at),
                     )
-                    .returning(sessions.c.expires_at)
+                    .returning(*returned)
                 )
             ).first()
-        if won is not None:
-            return Rotation(winner=True, sealed_successor=sealed_successor, expires_at=won.expires_at)
-        record = await self._row(family)
-        if record is None or record.revoked_at is not None:
-            raise SessionRevoked(family)
-        if record.created_at + max_age <= now:
-            await self._revoke(family, now=now, reason="max_age")
-            raise SessionRevoked(family)
-        if record.expires_at <= now:
-            raise SessionRevoked(family)
-        if (
-            grace > 0
-            and record.previous_jti == presented_jti
-            and record.rotated_at is not None
-            and now <= record.rotated_at + grace
-            and record.successor_sealed is not None
-        ):
-            return Rotation(
-                winner=False, sealed_successor=record.successor_sealed, expires_at=record.expires_at
+            if won is not None:
+                return Rotation(
+                    winner=True,
+                    sealed_successor=sealed_successor,
+                    expires_at=won.expires_at,
+                    role=won.role if read_role else None,
+                )
+            record = (
+                await conn.execute(
+                    select(sessions, users.c.role)
+                    .select_from(sessions.outerjoin(users, owner))
+                    .where(sessions.c.family == family)
+                )
+            ).first()
+            outcome = _lost_rotation(
+                family, record, presented_jti=presented_jti, now=now, grace=grace, max_age=max_age
             )
-        await self._revoke(family, now=now, reason="reuse")
-        raise SessionReused(family)
+            if isinstance(outcome, Rotation) and read_role:
+                current = None if record is None else record.role
+                outcome = (
+                    ("user", SessionRevoked(family))  # its user is gone
+                    if current is None
+                    else Rotation(
+                        winner=False,
+                        sealed_successor=outcome.sealed_successor,
+                        expires_at=outcome.expires_at,
+                        role=current,
+                    )
+                )
+            if isinstance(outcome, Rotation):
+                return outcome
+            reason, failure = outcome
+            if reason is not None:
+                await conn.execute(_revocation(family, now=now, reason=reason))
+        raise failure
 
     async def revoke_family(self, family: str, *, now: float) -> bool:
         """Revoke one family; False if unknown or already revoked."""
@@ -483,12 +569,50 @@ class SqlSessionStore(_SqlStore):
 
     async def _revoke(self, family: str, *, now: float, reason: str) -> bool:
         async with self._begin() as conn:
-            result = await conn.execute(
-                update(sessions)
-                .where(sessions.c.family == family, sessions.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoke_reason=reason, successor_sealed=None)
-            )
+            result = await conn.execute(_revocation(family, now=now, reason=reason))
         return bool(result.rowcount == 1)
+
+
+_OWNER_ROLE: Final[Any] = literal_column(
+    "(SELECT u.role FROM tokenbench_users AS u WHERE u.username = tokenbench_refresh_sessions.username)"
+).label("role")
+"""The family's user's role, for ``RETURNING``: spelled out, because SQLAlchemy renders the columns of a
+``RETURNING`` clause without their table on SQLite, which turned a correlated subquery into
+``WHERE username = username`` (every user's row: the first user's role)."""
+
+
+def _revocation(family: str, *, now: float, reason: str) -> Any:
+    """``UPDATE`` that revokes one live family."""
+    return (
+        update(sessions)
+        .where(sessions.c.family == family, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason=reason, successor_sealed=None)
+    )
+
+
+def _lost_rotation(
+    family: str, record: Any, *, presented_jti: str, now: float, grace: int, max_age: float
+) -> Rotation | tuple[str | None, StoreError]:
+    """What a rotation whose compare-and-set matched nothing comes to.
+
+    A grace retry's :class:`Rotation`, or (the revocation reason, or None to leave the family as it is;
+    the error to raise). ``record`` is the family's row.
+    """
+    if record is None or record.revoked_at is not None:
+        return None, SessionRevoked(family)
+    if record.created_at + max_age <= now:
+        return "max_age", SessionRevoked(family)
+    if record.expires_at <= now:
+        return None, SessionRevoked(family)
+    if (
+        grace > 0
+        and record.previous_jti == presented_jti
+        and record.rotated_at is not None
+        and now <= record.rotated_at + grace
+        and record.successor_sealed is not None
+    ):
+        return Rotation(winner=False, sealed_successor=record.successor_sealed, expires_at=record.expires_at)
+    return "reuse", SessionReused(family)
 
 
 class SqlRateLimiter(_SqlStore):
@@ -500,31 +624,30 @@ class SqlRateLimiter(_SqlStore):
 
     async def hit(self, key: str, *, limit: int, period: int, now: float) -> int:
         """Count an attempt; raise :class:`RateLimited` past ``limit`` per ``period`` seconds; the count."""
-        (count,) = await self.hit_all([Hit(key, limit, period)], now=now)
-        return count
+        (window,) = await self.hit_all([Hit(key, limit, period)], now=now)
+        return window.count
 
-    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[int, ...]:
+    async def hit_all(self, hits: Sequence[Hit], *, now: float) -> tuple[Window, ...]:
         """One upsert per counter, all in one transaction; see :meth:`RateLimiter.hit_all`."""
-        windows: list[tuple[float, int]] = []
+        windows: list[Window] = []
         async with self._begin() as conn:
             for hit in hits:
-                end, count = (await conn.execute(self._upsert(hit, now))).one()
-                windows.append((float(end), int(count)))
+                start, end, count = (await conn.execute(self._upsert(hit, now))).one()
+                windows.append(Window(hit.key, float(start), float(end), int(count)))
             if now >= self._next_purge:
                 self._next_purge = now + PURGE_INTERVAL
                 await conn.execute(purge_statement(now))
-        refuse_past_limits(hits, windows, now=now)
-        return tuple(count for _, count in windows)
+        return refuse_past_limits(hits, windows, now=now)
 
-    async def refund(self, hits: Sequence[Hit], *, now: float) -> None:
-        """Take one attempt back off each counter's running window; never below zero."""
+    async def refund(self, windows: Sequence[Window]) -> None:
+        """Take one attempt back off each window, if it is still the key's window; never below zero."""
         async with self._begin() as conn:
-            for hit in hits:
+            for window in windows:
                 await conn.execute(
                     update(login_windows)
                     .where(
-                        login_windows.c.key == hit.key,
-                        login_windows.c.window_end > now,
+                        login_windows.c.key == window.key,
+                        login_windows.c.window_start == window.start,
                         login_windows.c.count > 0,
                     )
                     .values(count=login_windows.c.count - 1)
@@ -542,7 +665,7 @@ class SqlRateLimiter(_SqlStore):
                 "window_end": _case(ended, stmt.excluded.window_end, login_windows.c.window_end),
                 "count": _case(ended, 1, login_windows.c.count + 1),
             },
-        ).returning(login_windows.c.window_end, login_windows.c.count)
+        ).returning(login_windows.c.window_start, login_windows.c.window_end, login_windows.c.count)
 
 
 def session_purge_statement(now: float) -> Any:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from redis.asyncio import Redis
 
 from formats import ClaimPolicy, FormatName
 from service.app import create_app
@@ -30,6 +31,9 @@ from service.auth.credentials import RefreshCookie
 from service.auth.roles import Role
 from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
+from service.stores import Stores
+from service.stores.redis import RedisRateLimiter, RedisSessionStore
+from service.stores.sql import SqlUserStore, create_engine, create_schema, metadata
 
 T = TypeVar("T")
 
@@ -207,6 +211,80 @@ def redis_url() -> str:
         REDIS_URL, 6379, "start Redis (e.g. `redis-server --daemonize yes`) or set TOKENBENCH_TEST_REDIS_URL"
     )
     return REDIS_URL
+
+
+# --- the service on each store backend ----------------------------------------------------------
+
+STORE_BACKENDS = ("sqlite", "postgresql", "redis")
+"""SQLite (users and sessions); PostgreSQL (users and sessions); Redis (sessions and rate limits, users in
+SQLite): what ``open_stores`` builds for the three ways to deploy."""
+
+
+async def wipe(url: str) -> None:
+    """Empty a shared test database: each test starts with no users, sessions or attempts."""
+    engine = create_engine(url)
+    try:
+        await create_schema(engine)
+        async with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+    finally:
+        await engine.dispose()
+
+
+def redis_stores(settings: Settings, url: str, prefix: str | None = None, *, forget: bool = True) -> Stores:
+    """Stores as ``open_stores`` builds them for a Redis URL, in a key space private to the test.
+
+    ``prefix`` (default: a fresh one) lets two runs of the service share the key space (a restart);
+    ``forget`` deletes the keys at shutdown.
+    """
+    engine = create_engine(settings.database_url.reveal())
+    client = Redis.from_url(url)
+    prefix = prefix or f"tokenbench-test:{secrets.token_hex(6)}:"
+
+    async def startup() -> None:
+        await create_schema(engine)
+
+    async def shutdown() -> None:
+        if forget:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+            if keys:
+                await client.delete(*keys)
+        await client.aclose()
+        await engine.dispose()
+
+    return Stores(
+        users=SqlUserStore(engine),
+        sessions=RedisSessionStore(client, prefix=prefix),
+        rate_limiter=RedisRateLimiter(client, prefix=prefix),
+        database="sqlite",
+        sessions_backend="redis",
+        startup=startup,
+        shutdown=shutdown,
+    )
+
+
+def on_backend(
+    request: pytest.FixtureRequest, backend: str, settings: Settings
+) -> tuple[Settings, Stores | None]:
+    """``settings`` moved to ``backend``, and the stores to inject (None: the app opens its own).
+
+    SQLite as given; PostgreSQL: the session's test database, wiped; Redis: :func:`redis_stores` (its
+    ``shutdown`` is the caller's to run).
+    """
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_database")
+        asyncio.run(wipe(url))
+        return replace(settings, database_url=Secret(url)), None
+    if backend == "redis":
+        return settings, redis_stores(settings, request.getfixturevalue("redis_url"))
+    return settings, None
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn (a test that takes it runs three times)."""
+    return str(request.param)
 
 
 # --- tokenbench serve as a real process -------------------------------------------------------

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import event
 
 from formats import FormatName, Kind
 from service.accounts import Accounts
@@ -33,7 +34,7 @@ from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import StoreUnavailable, open_stores
 from service.stores.sql import SqlSessionStore, create_engine
-from tests.service.test_backends_http import redis_stores, wipe
+from tests.service.conftest import CSRF, STORE_BACKENDS, on_backend
 
 T = TypeVar("T")
 OLD_PASSWORD = "alice-password-1"
@@ -59,10 +60,10 @@ class Deployment:
         self.client.cookies.clear()
         cookie = HOST_REFRESH_COOKIE  # https, TOKENBENCH_COOKIE_SECURE at its default
         self.client.cookies.set(cookie.name, token, domain="tokenbench.test", path=cookie.path)
-        return self.client.post("/auth/refresh")
+        return self.client.post("/auth/refresh", headers=CSRF)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+@pytest.fixture(params=STORE_BACKENDS)
 def deployment(
     request: pytest.FixtureRequest, tmp_path: Path, policy, cheap_argon2, clock
 ) -> Iterator[Deployment]:
@@ -76,14 +77,8 @@ def deployment(
         argon2=cheap_argon2,
         login_rate_limit=RateLimit(count=1000, period=60),
     )
-    if request.param == "postgresql":
-        settings = replace(settings, database_url=Secret(request.getfixturevalue("postgres_database")))
-        asyncio.run(wipe(settings.database_url.reveal()))
-    stores = (
-        redis_stores(settings, request.getfixturevalue("redis_url"))
-        if request.param == "redis"
-        else open_stores(settings)
-    )
+    settings, injected = on_backend(request, request.param, settings)
+    stores = injected or open_stores(settings)
     users = ObservedUserStore(stores.users)
     app = create_app(settings, stores=replace(stores, users=users), clock=clock)
     with TestClient(app, base_url="https://tokenbench.test") as client:
@@ -292,3 +287,100 @@ def test_a_role_change_whose_revocation_failed_revokes_when_repeated(api) -> Non
     response = api.client.post("/auth/refresh")
     assert response.status_code == 401
     assert response.json()["code"] == "token_revoked"
+
+
+# --- user names are case-insensitive --------------------------------------------------------------------
+
+
+def test_user_names_are_case_insensitive_for_creation_login_and_admin_writes(deployment: Deployment) -> None:
+    """``Bob`` is stored as ``bob``; ``BOB`` can be neither created beside it nor taken for another user."""
+    admin = _bearer(_token(deployment, "admin", "admin-password-1"))
+    client = deployment.client
+    created = client.post(
+        "/admin/users", headers=admin, json={"username": "Bob", "password": "bob-password-1", "role": "user"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["username"] == "bob"
+    for variant in ("bob", "BOB", "bOb"):
+        again = client.post(
+            "/admin/users",
+            headers=admin,
+            json={"username": variant, "password": "other-password", "role": "admin"},
+        )
+        assert again.status_code == 409, variant
+    names = [user["username"] for user in client.get("/admin/users", headers=admin).json()]
+    assert names.count("bob") == 1
+    assert not [name for name in names if name != name.lower()]
+
+    for spelling in ("BOB", "Bob", "bob"):
+        response = deployment.login(spelling, "bob-password-1")
+        assert response.status_code == 200, (spelling, response.text)
+        claims = deployment.services.fmt.verify(response.json()["access_token"], kind=Kind.ACCESS)
+        assert claims.sub == "bob"
+    refreshed = deployment.refresh(deployment.client.cookies[HOST_REFRESH_COOKIE.name])
+    assert refreshed.status_code == 200, refreshed.text
+    refresh_token = deployment.client.cookies[HOST_REFRESH_COOKIE.name]
+    assert deployment.login("BOB", "other-password").status_code == 401
+
+    changed = client.patch("/admin/users/BOB", headers=admin, json={"role": "admin"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {**changed.json(), "username": "bob", "role": "admin"}
+    assert deployment.refresh(refresh_token).status_code == 401  # bob's sessions ended with the change
+
+
+# --- refresh: the user's state as of the rotation ---------------------------------------------------------
+
+
+def test_a_refresh_carries_the_role_the_user_holds_when_it_rotates(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demotion committed just before the rotation (its revocation not yet run) is what the new access
+    token carries: the role is read in the rotation's own transaction (SQL) or after it (Redis), never
+    before it."""
+    assert deployment.login("alice", OLD_PASSWORD).status_code == 200
+    presented = deployment.client.cookies[HOST_REFRESH_COOKIE.name]
+    sessions, users = deployment.services.stores.sessions, deployment.services.stores.users
+    rotate = sessions.rotate
+
+    async def demoted_first(*args: object, **kwargs: object) -> object:
+        await users.set_role("alice", Role.USER.value)
+        return await rotate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sessions, "rotate", demoted_first)
+    refreshed = deployment.refresh(presented)
+    assert refreshed.status_code == 200, refreshed.text
+    claims = deployment.services.fmt.verify(refreshed.json()["access_token"], kind=Kind.ACCESS)
+    assert claims.role == "user"
+
+
+def test_a_refresh_whose_user_is_gone_revokes_the_family(deployment: Deployment) -> None:
+    assert deployment.login("alice", OLD_PASSWORD).status_code == 200
+    presented = deployment.client.cookies[HOST_REFRESH_COOKIE.name]
+    family = deployment.services.fmt.verify(presented, kind=Kind.REFRESH).fam
+    assert family is not None
+    deployment.run(lambda: deployment.services.stores.users.delete("alice"))  # its revocation not yet run
+    refused = deployment.refresh(presented)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "token_revoked"
+    record = deployment.run(lambda: deployment.services.stores.sessions.get(family))
+    assert record is not None
+    assert record.revoked_at is not None
+
+
+def test_a_refresh_on_sqlite_is_one_transaction_of_one_statement(api) -> None:
+    """The winner's rotation reads the user in its own UPDATE: BEGIN IMMEDIATE and one UPDATE, one commit
+    (it was two transactions of one statement each, 18 aiosqlite round trips instead of 9)."""
+    api.login_as("alice")
+    engine = api.services.stores.users._engine
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split(maxsplit=1)[0])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        refreshed = api.client.post("/auth/refresh")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert refreshed.status_code == 200, refreshed.text
+    assert statements == ["BEGIN", "UPDATE"]

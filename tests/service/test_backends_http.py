@@ -4,25 +4,18 @@ that the HTTP behaviour does not depend on the backend."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
-from redis.asyncio import Redis
 
 from formats import FormatName, Kind
 from service.app import create_app
 from service.auth.credentials import HOST_REFRESH_COOKIE
 from service.auth.roles import Role
 from service.settings import RateLimit, Secret, Settings
-from service.stores import Stores
-from service.stores.redis import RedisRateLimiter, RedisSessionStore
-from service.stores.sql import SqlUserStore, create_engine, create_schema, metadata
-from tests.service.conftest import CSRF
+from tests.service.conftest import CSRF, on_backend
 
 
 @pytest.fixture
@@ -38,54 +31,9 @@ def base(tmp_path: Path, policy, cheap_argon2) -> Settings:
     )
 
 
-async def wipe(url: str) -> None:
-    """Empty the shared test database: each test starts with no users, sessions or attempts."""
-    engine = create_engine(url)
-    try:
-        await create_schema(engine)
-        async with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                await conn.execute(table.delete())
-    finally:
-        await engine.dispose()
-
-
-def redis_stores(settings: Settings, url: str) -> Stores:
-    """Stores as open_stores builds them for a Redis URL, with a key prefix private to this test."""
-    engine = create_engine(settings.database_url.reveal())
-    client = Redis.from_url(url)
-    prefix = f"tokenbench-test:{secrets.token_hex(6)}:"
-
-    async def startup() -> None:
-        await create_schema(engine)
-
-    async def shutdown() -> None:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-        await engine.dispose()
-
-    return Stores(
-        users=SqlUserStore(engine),
-        sessions=RedisSessionStore(client, prefix=prefix),
-        rate_limiter=RedisRateLimiter(client, prefix=prefix),
-        database="sqlite",
-        sessions_backend="redis",
-        startup=startup,
-        shutdown=shutdown,
-    )
-
-
 @pytest.fixture(params=["postgresql", "redis"])
 def client(request: pytest.FixtureRequest, base: Settings, clock) -> Iterator[tuple[TestClient, object]]:
-    stores = None
-    if request.param == "postgresql":
-        settings = replace(base, database_url=Secret(request.getfixturevalue("postgres_database")))
-        asyncio.run(wipe(settings.database_url.reveal()))
-    else:
-        settings = base
-        stores = redis_stores(base, request.getfixturevalue("redis_url"))
+    settings, stores = on_backend(request, request.param, base)
     app = create_app(settings, stores=stores, clock=clock)
     services = app.state.services
     with TestClient(app, base_url="https://tokenbench.test") as test_client:

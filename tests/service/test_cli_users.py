@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from sqlalchemy import text
 
 from formats import Kind, ephemeral
 from service.cli import main
@@ -236,3 +237,43 @@ def test_a_hostile_name_is_refused_by_the_rule_not_taken_for_a_database_outage(
     assert len(lines) == 1
     assert lines[0].startswith("tokenbench: error: "), lines
     assert "TOKENBENCH_DATABASE_URL" not in lines[0]
+
+
+def test_a_database_with_names_differing_only_in_case_stops_the_command_with_one_line(
+    monkeypatch, capsys, env: Settings
+) -> None:
+    """An earlier version let ``Bob`` and ``bob`` both in: the operator is told which, and how to keep one."""
+    assert (
+        users(
+            monkeypatch,
+            "create",
+            "--username",
+            "bob",
+            "--role",
+            "user",
+            "--password-stdin",
+            stdin="pw-12345678\n",
+        )
+        == 0
+    )
+
+    async def plant() -> None:  # as an earlier version would have stored it
+        stores = open_stores(env)
+        try:
+            engine = stores.users._engine  # type: ignore[attr-defined]
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP INDEX ux_tokenbench_users_username_lower"))
+                await conn.execute(text("INSERT INTO tokenbench_users VALUES ('Bob', 'admin', 'h', 0)"))
+        finally:
+            await stores.shutdown()
+
+    asyncio.run(plant())
+    capsys.readouterr()
+    assert users(monkeypatch, "list") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "tokenbench: error: TOKENBENCH_DATABASE_URL: user names are case-insensitive, and these users differ "
+        "only in case: 'Bob', 'bob'; keep one of each and delete the others "
+        "(e.g. DELETE FROM tokenbench_users WHERE username = 'Bob';), then start again"
+    )

@@ -1,5 +1,6 @@
-"""Login throttling over HTTP on every backend (SQLite, PostgreSQL, Redis): the per-address limit (IPv6 by
-/64), the per-account limit, both before any argon2 work, and the bounded argon2 queue (503).
+"""Login throttling over HTTP on every backend (SQLite, PostgreSQL, Redis): the per-address limit (IPv6
+by /56, or TOKENBENCH_LOGIN_IPV6_PREFIX; IPv6 forms of an IPv4 address as that address), the per-account
+limit, both before any argon2 work, and the bounded argon2 queue (503).
 
 The peer address of each request is chosen by the test: a thin ASGI wrapper copies the ``x-test-peer``
 header into the scope's ``client`` (what a server puts there from the socket), so one in-process client
@@ -9,7 +10,6 @@ can speak from many addresses. The service itself never reads that header.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from argon2 import extract_parameters, low_level
 from litestar.testing import TestClient
-from redis.asyncio import Redis
 
 from formats import FormatName
 from service.app import create_app
@@ -28,10 +27,10 @@ from service.auth.roles import Role
 from service.services import Services
 from service.settings import Argon2Params, RateLimit, Secret, Settings
 from service.stores import Stores
-from service.stores.base import RateLimited
-from service.stores.redis import RedisRateLimiter, RedisSessionStore
-from service.stores.sql import SqlRateLimiter, SqlUserStore, create_engine, create_schema, metadata
+from service.stores.base import RateLimited, Window
+from service.stores.sql import SqlRateLimiter, create_engine, create_schema
 from service.throttle import LoginThrottle, address_group, address_key
+from tests.service.conftest import on_backend
 
 PASSWORD = "alice-password-1"
 OFF_LIMITS = {"login_address_rate_limit": None, "login_account_rate_limit": None}
@@ -64,48 +63,6 @@ class Service:
         return [self.login(*attempt).status_code for attempt in attempts]
 
 
-async def wipe(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await create_schema(engine)
-        async with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                await conn.execute(table.delete())
-    finally:
-        await engine.dispose()
-
-
-def redis_stores(settings: Settings, url: str) -> Stores:
-    engine = create_engine(settings.database_url.reveal())
-    client = Redis.from_url(url)
-    prefix = f"tokenbench-test:{secrets.token_hex(6)}:"
-
-    async def startup() -> None:
-        await create_schema(engine)
-
-    async def shutdown() -> None:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-        await engine.dispose()
-
-    return Stores(
-        users=SqlUserStore(engine),
-        sessions=RedisSessionStore(client, prefix=prefix),
-        rate_limiter=RedisRateLimiter(client, prefix=prefix),
-        database="sqlite",
-        sessions_backend="redis",
-        startup=startup,
-        shutdown=shutdown,
-    )
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "redis"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def base(tmp_path: Path, policy, cheap_argon2) -> Settings:
     return Settings(
@@ -122,18 +79,12 @@ def base(tmp_path: Path, policy, cheap_argon2) -> Settings:
 
 
 @pytest.fixture
-def open_service(request: pytest.FixtureRequest, backend: str, base: Settings, clock) -> Iterator[Any]:
+def open_service(request: pytest.FixtureRequest, store_backend: str, base: Settings, clock) -> Iterator[Any]:
     """``open_service(**changes)``: the service on ``backend`` with ``changes`` to the settings, and alice."""
     opened: list[tuple[TestClient[Any], Stores | None]] = []
 
     def start(**changes: Any) -> Service:
-        settings = replace(base, **changes)
-        stores = None
-        if backend == "postgresql":
-            settings = replace(settings, database_url=Secret(request.getfixturevalue("postgres_database")))
-            asyncio.run(wipe(settings.database_url.reveal()))
-        elif backend == "redis":
-            stores = redis_stores(settings, request.getfixturevalue("redis_url"))
+        settings, stores = on_backend(request, store_backend, replace(base, **changes))
         app = create_app(settings, stores=stores, clock=clock)
         services: Services = app.state.services
         client = TestClient(with_peer_header(app), base_url="https://tokenbench.test")
@@ -165,16 +116,30 @@ def open_service(request: pytest.FixtureRequest, backend: str, base: Settings, c
     ("host", "group"),
     [
         ("192.0.2.7", "192.0.2.7"),
-        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
-        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
-        ("::ffff:192.0.2.7", "192.0.2.7"),
-        ("fe80::1%eth0", "fe80::/64"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1::/56"),
+        ("2001:DB8:1:2ff::1", "2001:db8:1:200::/56"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # IPv4-mapped
+        ("2002:c000:0207::1", "192.0.2.7"),  # 6to4
+        ("64:ff9b::192.0.2.7", "192.0.2.7"),  # NAT64, the well-known prefix
+        ("64:ff9b::c000:207", "192.0.2.7"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.45"),  # Teredo: the client's public IPv4 (RFC 4380)
+        ("64:ff9b:1::c000:207", "64:ff9b:1::/56"),  # the local-use NAT64 prefix: where the IPv4 sits varies
+        ("fe80::1%eth0", "fe80::/56"),
         ("testclient", "testclient"),
         (None, "-"),
     ],
 )
-def test_addresses_are_grouped_ipv4_alone_ipv6_by_64(host: str | None, group: str) -> None:
+def test_addresses_are_grouped_ipv4_alone_ipv6_by_56_and_ipv6_carrying_ipv4_as_ipv4(
+    host: str | None, group: str
+) -> None:
     assert address_group(host) == group
+
+
+@pytest.mark.parametrize(
+    ("prefix", "group"), [(48, "2001:db8:1::/48"), (56, "2001:db8:1:200::/56"), (64, "2001:db8:1:2ff::/64")]
+)
+def test_the_ipv6_grouping_follows_the_setting(prefix: int, group: str) -> None:
+    assert address_group("2001:db8:1:2ff::1", ipv6_prefix=prefix) == group
 
 
 # --- per address ---------------------------------------------------------------------------------
@@ -193,18 +158,33 @@ def test_one_address_cannot_spray_user_names(open_service, clock) -> None:
     assert service.login("alice", PASSWORD, "198.51.100.9").status_code == 200
 
 
-def test_an_ipv6_64_is_one_address_and_ipv4_mapped_is_ipv4(open_service) -> None:
+def test_an_ipv6_56_is_one_address(open_service) -> None:
+    """A subscriber's /56 holds 256 /64s: moving to the next /64 does not reset the count."""
     service = open_service(login_address_rate_limit=RateLimit(count=3, period=60))
-    same_64 = [f"2001:db8:5:6::{i:x}" for i in range(1, 5)]
-    assert service.statuses([(f"user{i}", "guess", peer) for i, peer in enumerate(same_64)]) == [401] * 3 + [
+    same_56 = [f"2001:db8:5:{i:x}::1" for i in range(4)]  # four /64s of 2001:db8:5::/56
+    assert service.statuses([(f"user{i}", "guess", peer) for i, peer in enumerate(same_56)]) == [401] * 3 + [
         429
     ]
-    assert service.login("user9", "guess", "2001:db8:5:7::1").status_code == 401  # the next /64
-    assert service.statuses([("u1", "guess", "192.0.2.44"), ("u2", "guess", "192.0.2.44")]) == [401, 401]
-    assert service.statuses([("u3", "guess", "::ffff:192.0.2.44"), ("u4", "guess", "::ffff:c000:22c")]) == [
+    assert service.login("user9", "guess", "2001:db8:5:ff::1").status_code == 429  # its last /64
+    assert service.login("user9", "guess", "2001:db8:5:100::1").status_code == 401  # the next /56
+
+
+def test_the_ipv6_grouping_is_a_setting(open_service) -> None:
+    service = open_service(login_address_rate_limit=RateLimit(count=1, period=60), login_ipv6_prefix=64)
+    assert service.statuses([("u1", "guess", "2001:db8:5:1::1"), ("u2", "guess", "2001:db8:5:2::1")]) == [
         401,
-        429,
+        401,
     ]
+    assert service.login("u3", "guess", "2001:db8:5:1::2").status_code == 429  # the same /64
+
+
+def test_ipv6_addresses_that_carry_an_ipv4_address_share_its_counter(open_service) -> None:
+    """IPv4-mapped, 6to4, NAT64 and Teredo forms of 192.0.2.44 are one address with 192.0.2.44."""
+    service = open_service(login_address_rate_limit=RateLimit(count=4, period=60))
+    peers = ["192.0.2.44", "::ffff:192.0.2.44", "2002:c000:022c::1", "64:ff9b::192.0.2.44"]
+    assert service.statuses([(f"u{i}", "guess", peer) for i, peer in enumerate(peers)]) == [401] * 4
+    assert service.login("u9", "guess", "::ffff:c000:22c").status_code == 429
+    assert service.login("u9", "guess", "192.0.2.45").status_code == 401  # another IPv4 address
 
 
 def test_successful_logins_do_not_count_against_the_address(open_service) -> None:
@@ -340,12 +320,12 @@ class CountingLimiter:
         self.hits += 1
         return int(await self.inner.hit(key, limit=limit, period=period, now=now))
 
-    async def hit_all(self, hits: Any, *, now: float) -> tuple[int, ...]:
+    async def hit_all(self, hits: Any, *, now: float) -> tuple[Window, ...]:
         self.hits += 1
         return tuple(await self.inner.hit_all(hits, now=now))
 
-    async def refund(self, hits: Any, *, now: float) -> None:
-        await self.inner.refund(hits, now=now)
+    async def refund(self, windows: Any) -> None:
+        await self.inner.refund(windows)
 
 
 def test_a_refused_address_is_refused_from_memory_until_its_window_ends(
@@ -387,13 +367,13 @@ def test_an_address_ranks_by_its_attempts_before_the_store_has_answered(base) ->
             self.gate = asyncio.Event()
             self.count = 0
 
-        async def hit_all(self, hits: Any, *, now: float) -> tuple[int, ...]:
+        async def hit_all(self, hits: Any, *, now: float) -> tuple[Window, ...]:
             self.count += 1
             seen = self.count
             await self.gate.wait()
-            return (seen,) * len(hits)
+            return tuple(Window(hit.key, now, now + hit.period, seen) for hit in hits)
 
-        async def refund(self, hits: Any, *, now: float) -> None:
+        async def refund(self, windows: Any) -> None:
             return None
 
     async def main() -> tuple[int, int]:

@@ -24,7 +24,6 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from redis.asyncio import Redis
 
 from formats import FORMATS, FormatName, Kind, ephemeral
 from formats._jwt_common import jwk_thumbprint
@@ -39,9 +38,7 @@ from service.migration import SeenReporter, load_window
 from service.services import Services
 from service.settings import Environment, Secret, Settings, SettingsError
 from service.stores import Stores, open_stores
-from service.stores.redis import RedisRateLimiter, RedisSessionStore
-from service.stores.sql import SqlUserStore, create_engine, create_schema, metadata
-from tests.service.conftest import BASE_URL, PASSWORDS
+from tests.service.conftest import BASE_URL, PASSWORDS, redis_stores, wipe
 
 PAIRS = list(permutations(FormatName, 2))
 CSRF = {"X-Requested-With": "tokenbench"}
@@ -93,39 +90,6 @@ class Deployment:
 
     def me(self, access: str) -> httpx.Response:
         return self.client.get("/me", headers={"Authorization": f"Bearer {access}"})
-
-
-def redis_stores(settings: Settings, url: str, prefix: str) -> Stores:
-    engine = create_engine(settings.database_url.reveal())
-    client = Redis.from_url(url)
-
-    async def startup() -> None:
-        await create_schema(engine)
-
-    async def shutdown() -> None:
-        await client.aclose()
-        await engine.dispose()
-
-    return Stores(
-        users=SqlUserStore(engine),
-        sessions=RedisSessionStore(client, prefix=prefix),
-        rate_limiter=RedisRateLimiter(client, prefix=prefix),
-        database="sqlite",
-        sessions_backend="redis",
-        startup=startup,
-        shutdown=shutdown,
-    )
-
-
-async def wipe(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await create_schema(engine)
-        async with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                await conn.execute(table.delete())
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
@@ -348,7 +312,7 @@ def backend(request: pytest.FixtureRequest, settings: Settings) -> Callable[[Set
         return lambda changed: open_stores(replace(changed, database_url=Secret(url)))
     redis_url = request.getfixturevalue("redis_url")
     prefix = f"tokenbench-test:{secrets.token_hex(6)}:"
-    return lambda changed: redis_stores(changed, redis_url, prefix)
+    return lambda changed: redis_stores(changed, redis_url, prefix, forget=False)
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,9 @@ be a 503: the database refused the value and the service called it an outage).""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import string
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,8 +20,7 @@ from formats import FormatName
 from service.app import create_app
 from service.auth.roles import Role
 from service.settings import RateLimit, Secret, Settings
-from tests.service.conftest import BASE_URL, CHEAP_ARGON2, CSRF, PASSWORDS, Api
-from tests.service.test_backends_http import redis_stores, wipe
+from tests.service.conftest import BASE_URL, CHEAP_ARGON2, CSRF, PASSWORDS, STORE_BACKENDS, Api, on_backend
 
 ROUTES = [
     ("POST", "/auth/login"),
@@ -55,8 +52,20 @@ json_values = st.recursive(
     ),
     max_leaves=10,
 )
-HOSTILE_NAMES = ["a\x00b", "alice\n", "\ud800", "x" * 300, "\ufb03" * 30, "ad\u0000min", " admin"]
-"""Names a database may refuse as data: NUL, a lone surrogate, too long for the column, control characters."""
+HOSTILE_NAMES = [
+    "a\x00b",
+    "alice\n",
+    "\ud800",
+    "x" * 300,
+    "\ufb03" * 30,
+    "ad\u0000min",
+    " admin",
+    "\u212aelly",  # KELVIN SIGN: case-folds to "k", so "\u212aelly" would be "kelly" if admitted
+    "\uff41dmin",  # FULLWIDTH a: NFKC makes it "admin"
+    "admin\u0130",  # I WITH DOT: its lower case is two characters
+]
+"""Names a database may refuse as data (NUL, a lone surrogate, too long for the column, control characters)
+and names that would be another user's under Unicode case folding or NFKC: the rule admits ASCII only."""
 field_values = st.one_of(
     st.text(max_size=70),
     st.integers(),
@@ -114,7 +123,7 @@ def test_no_input_produces_a_5xx(api, tokens: dict[str, str], data: st.DataObjec
     assert_no_5xx(api, tokens, data)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+@pytest.fixture(params=STORE_BACKENDS)
 def backend_api(request: pytest.FixtureRequest, tmp_path: Path, clock, policy) -> Iterator[Api]:
     """One format on each backend: SQLite; users and sessions on PostgreSQL; sessions on Redis."""
     settings = Settings(
@@ -126,12 +135,7 @@ def backend_api(request: pytest.FixtureRequest, tmp_path: Path, clock, policy) -
         argon2=CHEAP_ARGON2,
         login_rate_limit=RateLimit(count=1000, period=60),
     )
-    stores = None
-    if request.param == "postgresql":
-        settings = replace(settings, database_url=Secret(request.getfixturevalue("postgres_database")))
-        asyncio.run(wipe(settings.database_url.reveal()))
-    elif request.param == "redis":
-        stores = redis_stores(settings, request.getfixturevalue("redis_url"))
+    settings, stores = on_backend(request, request.param, settings)
     app = create_app(settings, stores=stores, clock=clock)
     with TestClient(app, base_url=BASE_URL) as client:
         client.headers.update(CSRF)

@@ -31,6 +31,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert settings.login_address_rate_limit == RateLimit(count=30, period=60)
     assert settings.login_account_rate_limit == RateLimit(count=100, period=3600)
     assert settings.argon2_queue == 8
+    assert settings.login_ipv6_prefix == 56
     assert (settings.issuer, settings.audience) == (None, None)
     assert settings.cookie_secure is True
     assert settings.accept_formats == ()
@@ -56,7 +57,8 @@ def test_every_variable_is_read() -> None:
             "TOKENBENCH_LEEWAY": "0",
             "TOKENBENCH_REFRESH_GRACE": "0",
             "TOKENBENCH_SESSION_MAX_AGE": "86400",
-            "TOKENBENCH_LOGIN_RATE_LIMIT": "5/second",
+            "TOKENBENCH_LOGIN_RATE_LIMIT": "1/second",
+            "TOKENBENCH_LOGIN_IPV6_PREFIX": "48",
             "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "20/hour",
             "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "50/day",
             "TOKENBENCH_ARGON2_QUEUE": "0",
@@ -81,7 +83,8 @@ def test_every_variable_is_read() -> None:
         0,
     )
     assert settings.session_max_age == 86400
-    assert settings.login_rate_limit == RateLimit(count=5, period=1)
+    assert settings.login_rate_limit == RateLimit(count=1, period=1)
+    assert settings.login_ipv6_prefix == 48
     assert settings.login_address_rate_limit == RateLimit(count=20, period=3600)
     assert settings.login_account_rate_limit == RateLimit(count=50, period=86400)
     assert settings.argon2_queue == 0
@@ -150,6 +153,10 @@ BAD_VALUES = [
     ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "0/minute"),
     ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "100/week"),
     ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "-1/hour"),
+    ("TOKENBENCH_LOGIN_IPV6_PREFIX", "47"),
+    ("TOKENBENCH_LOGIN_IPV6_PREFIX", "65"),
+    ("TOKENBENCH_LOGIN_IPV6_PREFIX", "/56"),
+    ("TOKENBENCH_LOGIN_IPV6_PREFIX", "128"),
     ("TOKENBENCH_ARGON2_QUEUE", "-1"),
     ("TOKENBENCH_ARGON2_QUEUE", "10001"),
     ("TOKENBENCH_ARGON2_QUEUE", "many"),
@@ -206,6 +213,13 @@ PRODUCTION = {
         ("TOKENBENCH_AUDIENCE", " "),
         ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "off"),
         ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "off"),
+        ("TOKENBENCH_LOGIN_RATE_LIMIT", "999999/second"),
+        ("TOKENBENCH_LOGIN_RATE_LIMIT", "2/second"),
+        ("TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT", "61/minute"),
+        ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "1001/hour"),
+        ("TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT", "86400/day"),
+        ("TOKENBENCH_ACCESS_TTL", "3601"),
+        ("TOKENBENCH_ACCESS_TTL", "31536000"),
     ],
 )
 def test_production_refuses_development_conveniences(variable: str, value: str) -> None:
@@ -217,6 +231,27 @@ def test_production_refuses_development_conveniences(variable: str, value: str) 
 
 def test_production_starts_with_issuer_audience_and_a_rate_limit() -> None:
     assert Settings.from_env(PRODUCTION).env is Environment.PRODUCTION
+
+
+def test_production_starts_with_the_highest_limits_it_allows() -> None:
+    highest = {
+        "TOKENBENCH_LOGIN_RATE_LIMIT": "60/minute",
+        "TOKENBENCH_LOGIN_ADDRESS_RATE_LIMIT": "1000/hour",
+        "TOKENBENCH_LOGIN_ACCOUNT_RATE_LIMIT": "1000/day",
+        "TOKENBENCH_ACCESS_TTL": "3600",
+    }
+    settings = Settings.from_env({**PRODUCTION, **highest})
+    assert settings.login_rate_limit == RateLimit(count=60, period=60)
+    assert settings.access_ttl == 3600
+
+
+def test_an_absurd_production_rate_limit_is_one_line_naming_the_variable_and_the_maximum() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.from_env({**PRODUCTION, "TOKENBENCH_LOGIN_RATE_LIMIT": "999999/second"})
+    assert str(excinfo.value) == (
+        "TOKENBENCH_LOGIN_RATE_LIMIT: production allows at most 1 attempt per second on average and 1000 "
+        "per window (at most 60/minute, 1000/hour, 1000/day), got '999999/second'"
+    )
 
 
 def test_session_max_age_follows_a_longer_refresh_ttl_only_when_set() -> None:
