@@ -23,7 +23,7 @@ from formats import Clock, TokenFormat
 from formats.claims import utc_now
 from formats.migration import Migration
 from service.accounts import Accounts
-from service.auth.middleware import BearerAuthMiddleware
+from service.auth.middleware import BearerAuthMiddleware, check_requirements
 from service.auth.sessions import SessionManager
 from service.errors import exception_handlers
 from service.keyring import KeyReloader, load_format
@@ -109,7 +109,7 @@ def create_app(
         if owns_hasher:
             hasher.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *auth.route_handlers,
             *me.route_handlers,
@@ -129,6 +129,8 @@ def create_app(
         openapi_config=schema.openapi_config(fmt, version=_version()),
         logging_config=None,  # the tokenbench logger is configured by the process (app_from_env, CLI)
     )
+    check_requirements(app)  # every route's requirements worked out now: a malformed one stops start-up
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -8,7 +8,9 @@
 The plugin adds one authentication middleware (``Authorization: Bearer``, the same parsing as the issuer's
 own), starts and stops the :class:`KeySetClient` with the app, and answers refused tokens the way the
 issuer does: 401 with ``WWW-Authenticate: Bearer error="invalid_token"`` and a JSON body whose ``code`` is
-the :mod:`formats.errors` code. Routes opt out with ``opt={"exclude_from_auth": True}``.
+the :mod:`formats.errors` code. Routes state what they need with ``opt=requires_role(...)`` or
+``opt=requires_permission(...)`` (:mod:`service.auth.guards`), checked after the token verifies (403).
+Routes opt out with ``opt={"exclude_from_auth": True}``.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from litestar.config.app import AppConfig
-from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.plugins import InitPlugin
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from formats import ClaimPolicy, FormatName, TokenError
 from service.auth.credentials import bearer_token
-from service.auth.middleware import EXCLUDE_FROM_AUTH
+from service.auth.middleware import RouteNeeds, authorize, check_requirements
 from service.errors import ApiError, exception_handlers
 from service.verifier.client import KeySetClient
 from service.verifier.window import KeySetWindow
@@ -33,23 +32,32 @@ from service.verifier.window import KeySetWindow
 __all__ = ["KeySetMiddleware", "TokenVerifier"]
 
 
-class KeySetMiddleware(AbstractAuthenticationMiddleware):
-    """Verifies ``Authorization: Bearer <token>`` with the keys of a :class:`KeySetClient`."""
+class KeySetMiddleware:
+    """Verifies ``Authorization: Bearer <token>`` with a :class:`KeySetClient`, then the route's requirements.
 
-    __slots__ = ("_client",)
+    The requirements are ``requires_role`` / ``requires_permission`` route metadata, checked as the issuer's
+    own middleware checks them (:class:`service.auth.middleware.RouteNeeds`).
+    """
+
+    __slots__ = ("_client", "_needs", "app")
 
     def __init__(
         self, app: ASGIApp, *, client: KeySetClient | KeySetWindow, exclude: Sequence[str] = ()
     ) -> None:
-        super().__init__(
-            app, exclude=list(exclude), exclude_from_auth_key=EXCLUDE_FROM_AUTH, scopes={ScopeType.HTTP}
-        )
+        self.app = app
         self._client = client
+        self._needs = RouteNeeds(exclude)
 
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:  # type: ignore[type-arg]
-        """The verified claims, or the token error (401 through the plugin's exception handlers)."""
-        token = bearer_token(connection.scope["headers"])
-        return AuthenticationResult(user=await self._client.verify(token), auth=token)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticate and authorize, or raise the token error (401/403 through the plugin's handlers)."""
+        needs = self._needs.of(scope)
+        if needs is not None:
+            token = bearer_token(scope["headers"])
+            claims = await self._client.verify(token)
+            authorize(claims, needs)
+            scope["user"] = claims
+            scope["auth"] = token
+        await self.app(scope, receive, send)
 
 
 class TokenVerifier(InitPlugin):
@@ -78,6 +86,7 @@ class TokenVerifier(InitPlugin):
         app_config.middleware.append(
             DefineMiddleware(KeySetMiddleware, client=self.client, exclude=self.exclude)
         )
+        app_config.on_startup.append(check_requirements)  # a malformed requirement stops start-up
         app_config.on_startup.append(self.client.start)
         app_config.on_shutdown.append(self.client.close)
         for error in (ApiError, TokenError):

@@ -12,15 +12,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from litestar import Litestar, Request, Router, get
+from litestar import Litestar, Request, Router, WebSocket, get, websocket
+from litestar.exceptions import WebSocketDisconnect
 from litestar.middleware import DefineMiddleware
 from litestar.testing import TestClient
 
 from formats import ClaimPolicy, FormatName, Kind, TokenFormat, ephemeral
 from service.auth.guards import claims_of, requires_permission, requires_role
-from service.auth.middleware import EXCLUDE_FROM_AUTH, BearerAuthMiddleware
+from service.auth.middleware import EXCLUDE_FROM_AUTH, BearerAuthMiddleware, check_requirements
 from service.auth.roles import Permission, Role, permissions_of
 from service.errors import exception_handlers
+from service.verifier.app import create_verifier_app
+from service.verifier.plugin import TokenVerifier
 
 
 @get("/me")
@@ -114,3 +117,79 @@ def test_options_passes_unauthenticated_as_before(client) -> None:
     response = client.options("/me")
     assert response.status_code == 204
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_options_needs_a_token_where_the_route_states_a_requirement(client) -> None:
+    """``OPTIONS /admin/...`` answered 401 when the requirements were guards; it still does."""
+    response = client.options("/admin/write")
+    assert response.status_code == 401
+    assert "allow" not in response.headers
+
+
+def test_a_malformed_requirement_stops_start_up(fmt) -> None:
+    """``check_requirements`` (run by ``create_app`` and by the plugin at start-up) raises, naming the key."""
+    app = Litestar([hand_written], middleware=[DefineMiddleware(BearerAuthMiddleware, fmt=fmt)])
+    with pytest.raises(TypeError, match="requires_role"):
+        check_requirements(app)
+
+
+def test_a_websocket_route_with_a_requirement_needs_a_token(fmt, make_claims) -> None:
+    @websocket("/ws", opt=requires_role(Role.ADMIN))
+    async def ws(socket: WebSocket[Any, Any, Any]) -> None:
+        await socket.accept()
+        await socket.send_text("admin data")
+        await socket.close()
+
+    middleware = [DefineMiddleware(BearerAuthMiddleware, fmt=fmt)]
+    app = Litestar([ws], middleware=middleware, exception_handlers=exception_handlers)
+    with TestClient(app) as test_client:
+        for headers in ({}, bearer(fmt, make_claims, Role.USER)):
+            connect = test_client.websocket_connect
+            with pytest.raises(WebSocketDisconnect), connect("/ws", headers=headers) as refused:
+                refused.receive_text()
+        with test_client.websocket_connect("/ws", headers=bearer(fmt, make_claims, Role.ADMIN)) as s:
+            assert s.receive_text() == "admin data"
+
+
+class _RingKeys:
+    """A key-set client over an in-memory ring: what the plugin's middleware awaits."""
+
+    def __init__(self, fmt: TokenFormat) -> None:
+        self.fmt = fmt
+
+    async def verify(self, token: str) -> Any:
+        return self.fmt.verify(token, kind=Kind.ACCESS)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def test_the_verifier_plugin_enforces_the_same_requirements(fmt, make_claims) -> None:
+    """``TokenVerifier`` on another app: a route's ``requires_role`` is checked there too (403)."""
+    admin = Router("/admin", opt=requires_role(Role.ADMIN), route_handlers=[users_or_admins, write])
+    app = Litestar(
+        [who, admin],
+        plugins=[TokenVerifier(client=_RingKeys(fmt))],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+    )
+    with TestClient(app) as test_client:
+        response = test_client.get("/admin/users", headers=bearer(fmt, make_claims, Role.USER))
+        assert (response.status_code, response.json()["code"]) == (403, "insufficient_role")
+        admin_headers = bearer(fmt, make_claims, Role.ADMIN)
+        assert test_client.get("/admin/users", headers=admin_headers).status_code == 200
+        no_perms = fmt.issue(make_claims(sub="alice", role="user", perms=()), kind=Kind.ACCESS)
+        response = test_client.get("/me", headers={"Authorization": f"Bearer {no_perms}"})
+        assert response.json() == {"sub": "alice"}  # /me of this app states no requirement
+        assert test_client.get("/me").json()["code"] == "missing_credentials"
+
+
+def test_the_verify_only_service_checks_profile_read(settings, fmt, make_claims) -> None:
+    """The verify-only ``/me`` needs ``profile:read`` as the issuer's does."""
+    app = create_verifier_app(settings, client=_RingKeys(fmt))  # type: ignore[arg-type]
+    no_perms = fmt.issue(make_claims(sub="alice", perms=()), kind=Kind.ACCESS)
+    with TestClient(app) as test_client:
+        response = test_client.get("/me", headers={"Authorization": f"Bearer {no_perms}"})
+    assert (response.status_code, response.json()["code"]) == (403, "insufficient_permission")
