@@ -163,13 +163,13 @@ GENERATED_BLOCK = re.compile(r"<!-- (BEGIN[^>]*|[a-z ]+) -->.*?<!-- (END[^>]*|/[
 MEASURED_ELSEWHERE: dict[str, dict[str, str]] = {
     "operations.md": {
         "figures": "1036 0.76 1.86 1053 722 2286 1107 1.47 2.17 0.86 1.53 1060 25903 24.4 727 22951 1.39 "
-        "31.6 222 34 211 83 271 100",
+        "31.6 222 34 211 83 271 100 1.34 1925",
         "source": "`make bench-flood` (benchmarks/login_flood.py), runs of 2 December 2026 tabled with their "
         "method on the page; the CPU of one failed argon2 check, measured for the equal-cost change "
         "(design.md section 14); 100-500 ms is advice, not a measurement",
     },
     "scale-out.md": {
-        "figures": "4.6 31 27.5 1.9 5.5 100 10 1.1 0.91 1.33 132",
+        "figures": "4.6 31 27.5 1.9 5.5 100 10 1.1 0.91 1.33 132 1.7 2.3",
         "source": "`python -m benchmarks.refresh_stores --seconds 4`, tabled with its method on the page; "
         "10x and 1.1x are its targets; 100 ms is SQLite's busy-handler sleep",
     },
