@@ -27,6 +27,7 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import OctKey
 
 from benchmarks.floor import FloorClaims, control_floor_for
+from benchmarks.peers import LEEWAY, REQUIRED, joserfc_claims
 from benchmarks.subjects import AUDIENCE, ISSUER, access_claims
 from formats.claims import claims_to_jwt
 
@@ -37,7 +38,6 @@ CONTROLS: Final = ("jwt-rs256", "jwe-dir-a256gcm")
 LIBRARY: Final = {"jwt-rs256": "pyjwt", "jwe-dir-a256gcm": "joserfc"}
 """The library that verifies each control (its impl name in the rows)."""
 
-_LEEWAY: Final = 30
 _RSA_BITS: Final = 2048
 
 
@@ -65,8 +65,8 @@ def _rs256() -> Control:
             algorithms=["RS256"],
             audience=AUDIENCE,
             issuer=ISSUER,
-            leeway=_LEEWAY,
-            options={"require": ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]},
+            leeway=LEEWAY,
+            options={"require": REQUIRED},
         )
 
     return Control("jwt-rs256", token, claims["sub"], verify, control_floor_for("jwt-rs256", public))
@@ -78,14 +78,7 @@ def _jwe() -> Control:
     key = OctKey.import_key(raw)
     registry = jwe.JWERegistry(algorithms=["dir", "A256GCM"])
     token = jose_jwt.encode({"alg": "dir", "enc": "A256GCM", "typ": "at+jwt"}, claims, key, registry=registry)
-    checks = jose_jwt.JWTClaimsRegistry(
-        leeway=_LEEWAY,
-        iss={"essential": True, "value": ISSUER},
-        aud={"essential": True, "value": AUDIENCE},
-        sub={"essential": True},
-        jti={"essential": True},
-        exp={"essential": True},
-    )
+    checks = joserfc_claims()
 
     def verify(token: str) -> Any:
         decoded = jose_jwt.decode(token, key, registry=registry)

@@ -14,12 +14,11 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-import argon2
-
 from benchmarks.plan import Plan, Progress
 from benchmarks.procstat import MachineMeter, MachineShare
 from benchmarks.report import busy_before
 from benchmarks.results import TokenRow
+from service.passwords import argon2id_hasher
 from service.settings import Settings
 
 __all__ = ["Quiet", "password_check_row", "wait_for_quiet"]
@@ -73,15 +72,7 @@ def password_check_row(plan: Plan, progress: Progress) -> TokenRow:
     """
     rounds = max(3, plan.token_min_rounds)
     with progress.step(f"argon2id password check alone, {rounds} rounds") as report:
-        params = Settings().argon2
-        hasher = argon2.PasswordHasher(
-            time_cost=params.time_cost,
-            memory_cost=params.memory_cost,
-            parallelism=params.parallelism,
-            hash_len=32,
-            salt_len=16,
-            type=argon2.Type.ID,
-        )
+        hasher = argon2id_hasher(Settings().argon2)  # the service's own hasher construction
         password = "correct horse battery staple"
         stored = hasher.hash(password)
         times = []

@@ -30,10 +30,12 @@ from benchmarks.floor import payload_reader_for
 from benchmarks.subjects import AUDIENCE, ISSUER, Subject
 from formats import FormatName
 
-__all__ = ["PEER_NAMES", "Peer", "peers_for"]
+__all__ = ["LEEWAY", "PEER_NAMES", "REQUIRED", "Peer", "joserfc_claims", "peers_for"]
 
-_LEEWAY: Final = 30
-_REQUIRED: Final = ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]
+LEEWAY: Final = 30
+"""Seconds of clock leeway every peer (and control) verifier is given, as the formats' policy."""
+REQUIRED: Final = ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]
+"""The claims every peer (and control) verifier requires."""
 _IMPLICIT_ACCESS: Final = b"tokenbench.access"
 
 PEER_NAMES: Final = {
@@ -63,6 +65,18 @@ class Peer:
         if isinstance(result, dict) and "message" in result:  # python-paseto
             return cast(str, result["message"]["sub"])
         return cast(str, cast(dict[str, Any], result)["sub"])
+
+
+def joserfc_claims() -> jose_jwt.JWTClaimsRegistry:
+    """joserfc's claim checks as the peers run them: issuer, audience, sub, jti and exp required."""
+    return jose_jwt.JWTClaimsRegistry(
+        leeway=LEEWAY,
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": AUDIENCE},
+        sub={"essential": True},
+        jti={"essential": True},
+        exp={"essential": True},
+    )
 
 
 def _b64(segment: str) -> bytes:
@@ -98,21 +112,14 @@ def _jwt_peers(subject: Subject) -> list[Peer]:
             algorithms=[alg],
             audience=AUDIENCE,
             issuer=ISSUER,
-            leeway=_LEEWAY,
-            options={"require": _REQUIRED},
+            leeway=LEEWAY,
+            options={"require": REQUIRED},
         )
 
     def litestar_verify(token: str) -> Any:
         return LitestarToken.decode(token, secret=key, algorithm=alg, audience=AUDIENCE, issuer=ISSUER)
 
-    registry = jose_jwt.JWTClaimsRegistry(
-        leeway=_LEEWAY,
-        iss={"essential": True, "value": ISSUER},
-        aud={"essential": True, "value": AUDIENCE},
-        sub={"essential": True},
-        jti={"essential": True},
-        exp={"essential": True},
-    )
+    registry = joserfc_claims()
 
     def joserfc_verify(token: str) -> Any:
         decoded = jose_jwt.decode(token, jose_key, algorithms=[alg])

@@ -42,7 +42,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from service.settings import DEFAULT_ARGON2_QUEUE, Argon2Params
 
-__all__ = ["MAX_PASSWORD_CHARS", "MIN_PASSWORD_CHARS", "HasherBusy", "PasswordHasher", "Rank", "argon2_work"]
+__all__ = [
+    "MAX_PASSWORD_CHARS",
+    "MIN_PASSWORD_CHARS",
+    "HasherBusy",
+    "PasswordHasher",
+    "Rank",
+    "argon2_work",
+    "argon2id_hasher",
+]
 
 MIN_PASSWORD_CHARS: Final = 8
 MAX_PASSWORD_CHARS: Final = 1024
@@ -55,6 +63,18 @@ class HasherBusy(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"password hashing queue full; retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+def argon2id_hasher(params: Argon2Params) -> argon2.PasswordHasher:
+    """argon2-cffi's hasher with ``params``: argon2id, 32-byte hashes, 16-byte salts (the service's)."""
+    return argon2.PasswordHasher(
+        time_cost=params.time_cost,
+        memory_cost=params.memory_cost,
+        parallelism=params.parallelism,
+        hash_len=32,
+        salt_len=16,
+        type=argon2.Type.ID,
+    )
 
 
 def argon2_work(time_cost: int, memory_cost: int) -> int:
@@ -97,14 +117,7 @@ class PasswordHasher:
         max_waiting: int = DEFAULT_ARGON2_QUEUE,
     ) -> None:
         self.params = params
-        self._hasher = argon2.PasswordHasher(
-            time_cost=params.time_cost,
-            memory_cost=params.memory_cost,
-            parallelism=params.parallelism,
-            hash_len=32,
-            salt_len=16,
-            type=argon2.Type.ID,
-        )
+        self._hasher = argon2id_hasher(params)
         self._work = argon2_work(params.time_cost, params.memory_cost)
         self.slots = max_concurrent or max(1, (os.cpu_count() or 2) - 1)
         self.max_waiting = max_waiting
