@@ -13,7 +13,6 @@ once and ignored; the running ring keeps serving until the directory is fixed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Final
 
@@ -24,6 +23,7 @@ from formats.keys import (
     list_key_files,
     refuse_shared_key_material,
 )
+from service.background import stop_task
 from service.private_files import readable_by_others, refusal
 from service.settings import Environment, Settings
 
@@ -129,8 +129,5 @@ class KeyReloader:
 
     async def stop(self) -> None:
         """Cancel the background task (app shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None

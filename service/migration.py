@@ -14,13 +14,13 @@ Development never generates keys for an accepted format: a new key could not ver
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Final
 
 from formats import FORMATS, Clock, FormatName, KeyConfigError, TokenFormat
 from formats.keys import list_key_files, read_key_text, refuse_shared_key_material
 from formats.migration import Migration, Seen
+from service.background import stop_task
 from service.keyring import load_format
 from service.settings import Environment, Settings, SettingsError
 
@@ -119,8 +119,5 @@ class SeenReporter:
 
     async def stop(self) -> None:
         """Cancel the background task (app shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None

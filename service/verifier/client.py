@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -29,6 +28,7 @@ import msgspec
 from formats import FORMATS, ClaimPolicy, Claims, Clock, FormatName, KeyConfigError, Kind, TokenFormat
 from formats.claims import utc_now
 from formats.errors import TokenUnknownKey
+from service.background import stop_task
 
 __all__ = ["KeySetClient", "KeySetStatus", "symmetric_refusal"]
 
@@ -147,11 +147,8 @@ class KeySetClient:
 
     async def close(self) -> None:
         """Stop the refresher and close the HTTP client."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None
